@@ -1,0 +1,124 @@
+"""create_app(settings): the aiohttp app with its planes wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from . import api, media, realtime
+from . import web as pages
+from .appkeys import HUB, METRICS, REDIS, REDIS_URL, SETTINGS
+from .config import Settings
+from .errors import ApiError, error_response
+from .hub import Hub
+from .metrics import Metrics
+from .store import EmbeddedRedis, StoreError, check, connect
+
+log = logging.getLogger(__name__)
+
+CORS_EXPOSE = "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After"
+CORS_PATHS = ("/api/", "/whip/", "/whep/", "/socket.io/")
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler):
+    metrics = request.app[METRICS]
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        response = error_response(exc.status, exc.code, exc.message, exc.headers)
+    except StoreError as exc:
+        response = error_response(exc.status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if not request.path.startswith(CORS_PATHS) or exc.status < 400:
+            metrics.http_requests.labels(str(exc.status)).inc()
+            raise
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status, "http_error"
+        )
+        response = error_response(exc.status, code, exc.reason, dict(exc.headers))
+        response.headers.pop("Content-Type", None)
+        response.content_type = "application/json"
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        response = error_response(500, "internal", "internal server error")
+    metrics.http_requests.labels(str(response.status)).inc()
+    return response
+
+
+def cors_origin(settings: Settings, origin: str | None) -> str | None:
+    if not origin or not settings.cors_origins:
+        return None
+    if "*" in settings.cors_origins:
+        return "*"
+    return origin if origin in settings.cors_origins else None
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler):
+    allowed = cors_origin(request.app[SETTINGS], request.headers.get("Origin"))
+    if allowed and request.method == "OPTIONS" and request.path.startswith(CORS_PATHS):
+        response = web.Response(status=204)
+        try:
+            routed = await handler(request)
+            response = routed
+        except web.HTTPException:
+            pass
+    else:
+        response = await handler(request)
+    if allowed and request.path.startswith(CORS_PATHS):
+        response.headers["Access-Control-Allow-Origin"] = allowed
+        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = (
+                "Authorization, Content-Type, If-Match"
+            )
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+async def redis_ctx(app: web.Application):
+    settings = app[SETTINGS]
+    embedded = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url = await asyncio.get_running_loop().run_in_executor(None, embedded.start)
+    r = connect(url)
+    try:
+        await check(r, url)
+    except StoreError:
+        await r.aclose()
+        if embedded:
+            embedded.stop()
+        raise
+    app[REDIS] = r
+    app[REDIS_URL] = url
+    try:
+        yield
+    finally:
+        await r.aclose()
+        if embedded is not None:
+            await asyncio.get_running_loop().run_in_executor(None, embedded.stop)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The whole server. ``settings`` must have been through ``datadir.prepare``."""
+    app = web.Application(
+        middlewares=[cors_middleware, errors_middleware], client_max_size=1024 * 1024
+    )
+    app[SETTINGS] = settings
+    app[HUB] = Hub()
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(redis_ctx)
+    api.setup(app)
+    media.setup(app)
+    realtime.setup(app)
+    pages.setup(app)
+    return app

@@ -1,0 +1,16 @@
+"""Typed keys for the state the app owns (imported by every plane, imports none)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from .config import Settings
+from .hub import Hub
+from .metrics import Metrics
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+REDIS_URL = web.AppKey("redis_url", str)
+HUB = web.AppKey("hub", Hub)
+METRICS = web.AppKey("metrics", Metrics)

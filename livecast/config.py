@@ -1,0 +1,167 @@
+"""Settings from the environment: the only module that reads ``os.environ``.
+
+Every variable of contract.md is parsed and validated once; a bad value raises
+:class:`ConfigError` whose message names the variable and the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A configuration value is unusable; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    redis_url: str | None = None
+    data_dir: Path = Path("data")
+    recordings_dir: Path = Path("recordings")
+    secret: str | None = None
+    admin_token: str | None = None
+    # filled by datadir.prepare(): what the admin API compares Bearer tokens against
+    admin_token_hash: str | None = None
+    # None: gather on every non-loopback address (aioice's default)
+    ice_addresses: tuple[str, ...] | None = None
+    announced_address: str | None = None
+    udp_ports: tuple[int, int] | None = None
+    ice_servers: tuple[str, ...] = ()
+    # None: same origin only
+    cors_origins: tuple[str, ...] | None = None
+    max_viewers: int = 500
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            if value is None or value.strip() == "":
+                return None
+            return value.strip()
+
+        kwargs: dict = {}
+        if (v := get("HOST")) is not None:
+            kwargs["host"] = v
+        if (v := get("PORT")) is not None:
+            kwargs["port"] = parse_port("PORT", v)
+        if (v := get("REDIS_URL")) is not None:
+            kwargs["redis_url"] = parse_redis_url("REDIS_URL", v)
+        if (v := get("LIVECAST_DATA_DIR")) is not None:
+            kwargs["data_dir"] = Path(v)
+        if (v := get("LIVECAST_RECORDINGS_DIR")) is not None:
+            kwargs["recordings_dir"] = Path(v)
+        if (v := get("LIVECAST_SECRET")) is not None:
+            if len(v) < 16:
+                raise ConfigError("LIVECAST_SECRET: must be at least 16 characters")
+            kwargs["secret"] = v
+        if (v := get("LIVECAST_ADMIN_TOKEN")) is not None:
+            if len(v) < 16:
+                raise ConfigError("LIVECAST_ADMIN_TOKEN: must be at least 16 characters")
+            kwargs["admin_token"] = v
+        if (v := get("LIVECAST_ICE_ADDRESSES")) is not None:
+            kwargs["ice_addresses"] = tuple(
+                parse_ip("LIVECAST_ICE_ADDRESSES", a) for a in split_list(v)
+            )
+        if (v := get("LIVECAST_ANNOUNCED_ADDRESS")) is not None:
+            kwargs["announced_address"] = parse_ip("LIVECAST_ANNOUNCED_ADDRESS", v)
+        if (v := get("LIVECAST_UDP_PORTS")) is not None:
+            kwargs["udp_ports"] = parse_port_range("LIVECAST_UDP_PORTS", v)
+        if (v := get("LIVECAST_ICE_SERVERS")) is not None:
+            kwargs["ice_servers"] = tuple(
+                parse_ice_server("LIVECAST_ICE_SERVERS", u) for u in split_list(v)
+            )
+        if (v := get("LIVECAST_CORS_ORIGINS")) is not None:
+            kwargs["cors_origins"] = tuple(
+                parse_origin("LIVECAST_CORS_ORIGINS", o) for o in split_list(v)
+            )
+        if (v := get("LIVECAST_MAX_VIEWERS")) is not None:
+            kwargs["max_viewers"] = parse_int("LIVECAST_MAX_VIEWERS", v, minimum=1)
+        return cls(**kwargs)
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def public_host(self) -> str:
+        """Host part for URLs printed to the user."""
+        if self.host in ("0.0.0.0", "::", ""):
+            return "127.0.0.1"
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.public_host}:{self.port}"
+
+
+def split_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def parse_int(name: str, value: str, *, minimum: int | None = None, maximum: int | None = None):
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name}: {value!r} is below {minimum}")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{name}: {value!r} is above {maximum}")
+    return number
+
+
+def parse_port(name: str, value: str) -> int:
+    try:
+        return parse_int(name, value, minimum=0, maximum=65535)
+    except ConfigError:
+        raise ConfigError(f"{name}: {value!r} is not a port number (0-65535)") from None
+
+
+def parse_port_range(name: str, value: str) -> tuple[int, int]:
+    low, sep, high = value.partition("-")
+    if not sep:
+        raise ConfigError(f"{name}: {value!r} is not a range like 40000-40999")
+    lo = parse_port(name, low.strip())
+    hi = parse_port(name, high.strip())
+    if lo < 1 or lo > hi:
+        raise ConfigError(f"{name}: {value!r} is not a range like 40000-40999 (min <= max)")
+    return lo, hi
+
+
+def parse_ip(name: str, value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not an IP address") from None
+
+
+def parse_redis_url(name: str, value: str) -> str:
+    scheme = urlsplit(value).scheme
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"{name}: {value!r} must start with redis://, rediss:// or unix://")
+    return value
+
+
+def parse_ice_server(name: str, value: str) -> str:
+    scheme = value.split(":", 1)[0].lower()
+    if scheme not in ("stun", "stuns", "turn", "turns") or ":" not in value:
+        raise ConfigError(f"{name}: {value!r} is not a stun:, stuns:, turn: or turns: URL")
+    return value
+
+
+def parse_origin(name: str, value: str) -> str:
+    if value == "*":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ConfigError(f"{name}: {value!r} is not an origin like https://shop.example")
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,25 @@
+"""The demo show of ``livecast serve --demo`` (Korean co-op products)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from . import catalog, keys
+
+DEMO_SHOW_ID = "demo"
+
+
+def demo_catalog() -> dict:
+    return json.loads(resources.files(__package__).joinpath("demo.json").read_text("utf-8"))
+
+
+async def ensure_demo_show(r) -> dict:
+    """Create the demo show once; each call issues fresh keys (the old ones were shown once)."""
+    created = not await catalog.show_exists(r, DEMO_SHOW_ID)
+    if created:
+        await catalog.create_show(r, demo_catalog(), show_id=DEMO_SHOW_ID)
+    elif (await catalog.get_show_record(r, DEMO_SHOW_ID)).get("status") == "ended":
+        await r.hset(keys.show(DEMO_SHOW_ID), "status", "scheduled")  # a demo can run again
+    issued = await catalog.reissue_keys(r, DEMO_SHOW_ID)
+    return {"show": DEMO_SHOW_ID, "created": created, **issued}
