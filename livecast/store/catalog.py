@@ -331,13 +331,17 @@ async def list_public_views(r) -> list[dict]:
 
 
 async def set_status(r, show_id: str, status: str) -> str:
-    """Move a show along scheduled -> live -> ended; returns the previous status."""
+    """Move a show along scheduled -> live -> ended; returns the previous status.
+
+    An ended show may go live again (a seller who stopped OBS and starts again), but
+    nothing goes back to scheduled.
+    """
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     record = await get_show_record(r, show_id)
     previous = record.get("status", "scheduled")
-    if previous == "ended" and status != "ended":
-        raise InvalidInput(f"show {show_id!r} has ended", code="show_ended")
+    if status == "scheduled" and previous != "scheduled":
+        raise InvalidInput(f"show {show_id!r} has already started", code="invalid_status")
     if previous != status:
         await r.hset(keys.show(show_id), mapping={"status": status, f"{status}_at": _now_ms()})
     return previous
