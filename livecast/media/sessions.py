@@ -9,7 +9,7 @@ import secrets
 import time
 
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDescription
-from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+from aiortc.exceptions import OperationError
 
 from . import aiortc_tap
 from .ice import announce, gathering, rtc_configuration
@@ -90,8 +90,8 @@ async def negotiate(pc: RTCPeerConnection, offer: str, settings) -> str:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
     except OperationError as exc:
         raise SdpError(str(exc), code="codec_mismatch") from None
-    except (ValueError, InternalError, InvalidAccessError, InvalidStateError) as exc:
-        raise SdpError(f"unusable offer: {exc}") from None
+    except Exception as exc:  # aiortc's SDP parser raises whatever it hits
+        raise SdpError(f"unusable offer: {exc!r}") from None
     answer = await pc.createAnswer()
     with gathering(settings.ice_addresses, settings.udp_ports):
         await pc.setLocalDescription(answer)
