@@ -26,6 +26,7 @@ class MediaOptions:
     reconnect_grace: float = 30.0  # the show stays live this long for the host to come back
     stale_after: float = 2.0  # a WHIP session silent this long may be replaced by a new POST
     pli_interval: float = 0.3  # at most one PLI upstream per interval per show
+    keyframe_every: float = 4.0  # while recording, a keyframe at least this often (seeking)
     max_publishers: int = 50  # live WHIP sessions per process (503 beyond)
     video_queue: int = 60  # frames queued per viewer before it drops to the next keyframe
     audio_queue: int = 100
@@ -71,7 +72,10 @@ class MediaPlane:
         relay = self.relays.get(show)
         if relay is None:
             relay = self.relays[show] = ShowRelay(
-                show, pli_interval=self.options.pli_interval, on_forward=self._forwarded
+                show,
+                pli_interval=self.options.pli_interval,
+                keyframe_every=self.options.keyframe_every,
+                on_forward=self._forwarded,
             )
         return relay
 

@@ -123,7 +123,9 @@ class Timeline:
 class ShowRelay:
     """One show: the current host session, its codecs, and the viewers fed from it."""
 
-    def __init__(self, show: str, *, pli_interval: float, on_forward=None) -> None:
+    def __init__(
+        self, show: str, *, pli_interval: float, keyframe_every: float = 0.0, on_forward=None
+    ) -> None:
         self.show = show
         self.host = None  # the current WhipSession
         self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
@@ -132,6 +134,9 @@ class ShowRelay:
         self.keyframes = KeyframeRequester(self._send_pli, interval=pli_interval)
         self.recorder = None
         self.frames_in = 0
+        # while recording, ask for a keyframe if none came for this long (seekable files)
+        self.keyframe_every = keyframe_every
+        self._last_keyframe = 0.0
         self._on_forward = on_forward
         self._time_bases: dict[int, fractions.Fraction] = {}
 
@@ -177,7 +182,16 @@ class ShowRelay:
         for viewer in self.viewers:
             if viewer.push(kind, packet, keyframe):
                 sent += 1
+        if keyframe and kind == "video":
+            self._last_keyframe = time.monotonic()
         if self.recorder is not None:
+            if (
+                kind == "video"
+                and self.keyframe_every
+                and time.monotonic() - self._last_keyframe > self.keyframe_every
+            ):
+                self._last_keyframe = time.monotonic()  # one request per period
+                self.keyframes.request()
             self.recorder.write(kind, data, pts - self.recorder.origin_ticks(clock_rate), keyframe)
         if self._on_forward is not None and sent:
             self._on_forward(kind, sent)
