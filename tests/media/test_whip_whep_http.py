@@ -252,3 +252,24 @@ async def test_whip_without_session_is_unknown(client, show):
     async with aiohttp.ClientSession():
         res = await client.delete(f"/whip/{show['show']['id']}/nosuchsession")
     assert res.status == 404
+
+
+async def test_answer_announces_the_public_address_and_uses_the_port_range(
+    aiohttp_client, settings, show, whip_offer
+):
+    from tests.support import free_port
+
+    low = free_port()
+    app = create_app(settings.with_(announced_address="203.0.113.7", udp_ports=(low, low + 30)))
+    client = await aiohttp_client(app)
+    res = await client.post(
+        f"/whip/{show['show']['id']}", data=whip_offer, headers=sdp_headers(show["host_key"])
+    )
+    assert res.status == 201
+    answer = await res.text()
+    candidates = re.findall(r"a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ host", answer)
+    assert candidates
+    for host, port in candidates:
+        assert host == "203.0.113.7"
+        assert low <= int(port) <= low + 30
+    assert "127.0.0.1" not in answer
