@@ -106,6 +106,7 @@ class MediaPlane:
             session = WhipSession(
                 relay, on_end=self.host_ended, no_media_timeout=self.options.no_media_timeout
             )
+            relay.pending += 1
             try:
                 answer = await session.start(offer, self.settings)
             except SdpError as exc:
@@ -114,6 +115,8 @@ class MediaPlane:
             except BaseException:
                 await session.close()
                 raise
+            finally:
+                relay.pending -= 1
             if current is not None:
                 await self._drop_host(current, "replaced")
             self.whip[session.id] = session
@@ -180,6 +183,17 @@ class MediaPlane:
         """WHIP DELETE: the host ended the show."""
         if await self._drop_host(session, "deleted"):
             await self._set_status(session.show, "ended")
+        await self._forget_if_idle(session.show)
+
+    async def _forget_if_idle(self, show: str) -> None:
+        """Drop a show's relay once it has no host, no viewers and no grace timer."""
+        relay = self.relays.get(show)
+        if relay is None or relay.host is not None or relay.viewers or relay.pending:
+            return
+        if show in self._grace:
+            return
+        del self.relays[show]
+        await relay.stop()
 
     def host_ended(self, session: WhipSession, reason: str) -> None:
         """ICE failed or no media: keep the show live for a reconnect, then end it."""
@@ -200,6 +214,7 @@ class MediaPlane:
         relay = self.relays.get(show)
         if relay is None or relay.host is None:
             await self._set_status(show, "ended")
+        await self._forget_if_idle(show)
 
     async def _set_status(self, show: str, status: str) -> None:
         try:
@@ -239,6 +254,7 @@ class MediaPlane:
             max_audio=self.options.audio_queue,
             on_end=self.viewer_ended,
         )
+        relay.pending += 1
         try:
             session.answer = await session.start(offer, self.settings)
         except SdpError as exc:
@@ -248,6 +264,8 @@ class MediaPlane:
         except BaseException:
             await session.close()
             raise
+        finally:
+            relay.pending -= 1
         self.whep[session.id] = session
         relay.viewers.add(session)
         self._update_gauges()
@@ -263,6 +281,7 @@ class MediaPlane:
             relay.viewers.discard(session)
         await session.close()
         self._update_gauges()
+        await self._forget_if_idle(session.show)
 
     # recording sidecar
     def on_hub_event(self, event: hub.Event) -> None:
@@ -284,5 +303,5 @@ class MediaPlane:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        for relay in self.relays.values():
+        for relay in list(self.relays.values()):
             await relay.stop()

@@ -130,6 +130,7 @@ class ShowRelay:
         self.host = None  # the current WhipSession
         self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
         self.viewers: set = set()  # WhepSession
+        self.pending = 0  # WHIP/WHEP offers being negotiated
         self.timeline = Timeline()
         self.keyframes = KeyframeRequester(self._send_pli, interval=pli_interval)
         self.recorder = None

@@ -46,6 +46,7 @@ async def test_late_joiner_gets_a_keyframe_first_and_quickly(base_url, show, pla
     assert (await late.start()).status == 201
     assert await late.wait_frames(10) >= 10
     assert late.first_frame_delay is not None and late.first_frame_delay < 2.0
+    print(f"late joiner's first frame after {late.first_frame_delay:.3f} s")
     # its video started at a keyframe that was asked for (PLI), not at whatever came next
     assert late.got.keyframes >= 1
     assert plane.relays[show_id].keyframes.sent >= 2
@@ -137,5 +138,29 @@ async def test_host_gone_ends_the_show_after_the_grace_period(base_url, show, pl
     await host.close(delete=False)
     assert await wait_for(lambda: statuses == ["live", "ended"], 10), statuses
     assert await r.hget(f"livecast:show:{show_id}", "status") == "ended"
-    assert plane.relays[show_id].host is None
+    assert show_id not in plane.relays  # nothing left of the show in the media plane
     assert not plane.whip
+
+
+async def test_a_viewers_pli_is_sent_upstream_coalesced(base_url, show, plane, peers):
+    show_id = show["show"]["id"]
+    await go_live(peers, base_url, show)
+    viewers = [peers.viewer(base_url, show_id, decode=False) for _ in range(3)]
+    for viewer in viewers:
+        assert (await viewer.start()).status == 201
+        assert await viewer.wait_frames(5) >= 5
+    relay = plane.relays[show_id]
+    await asyncio.sleep(0.5)
+    requested, sent = relay.keyframes.requested, relay.keyframes.sent
+    keyframes = [v.got.keyframes for v in viewers]
+    # every viewer reports picture loss twice at once (a real RTCP PLI from its receiver)
+    for _ in range(2):
+        for viewer in viewers:
+            receiver = viewer.pc.getTransceivers()[0].receiver
+            assert await aiortc_tap.send_pli(receiver)
+    assert await wait_for(lambda: relay.keyframes.requested >= requested + 6, 5)
+    assert await wait_for(
+        lambda: all(v.got.keyframes > k for v, k in zip(viewers, keyframes, strict=True)), 5
+    )
+    await asyncio.sleep(0.5)
+    assert 1 <= relay.keyframes.sent - sent <= 2  # six requests, one or two PLIs upstream
