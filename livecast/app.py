@@ -38,9 +38,8 @@ async def errors_middleware(request: web.Request, handler):
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status, "http_error"
         )
-        response = error_response(exc.status, code, exc.reason, dict(exc.headers))
-        response.headers.pop("Content-Type", None)
-        response.content_type = "application/json"
+        headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-type"}
+        response = error_response(exc.status, code, exc.reason, headers)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception:
@@ -121,4 +120,5 @@ def create_app(settings: Settings) -> web.Application:
     media.setup(app)
     realtime.setup(app)
     pages.setup(app)
+    api.setup_fallback(app)
     return app
