@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from livecast.app import create_app
 from livecast.store import keys, sales
 from tests.support import ADMIN, PRODUCTS, bearer
 
@@ -156,3 +157,25 @@ async def test_pages_are_served(client, show):
     for page in ("studio", "watch", "moderate", "replay"):
         assert (await client.get(f"/{page}/{show['show']['id']}")).status == 200
         assert (await client.get(f"/{page}/unknown-show")).status == 404
+
+
+async def test_cors_only_for_configured_origins(aiohttp_client, settings, show):
+    client = await aiohttp_client(
+        create_app(settings.with_(cors_origins=("https://shop.example",)))
+    )
+    path = f"/api/shows/{show['show']['id']}"
+    res = await client.get(path, headers={"Origin": "https://shop.example"})
+    assert res.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Location" in res.headers["Access-Control-Expose-Headers"]
+    res = await client.options(
+        path,
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "PATCH"},
+    )
+    assert res.status == 204 and "PATCH" in res.headers["Access-Control-Allow-Methods"]
+    res = await client.get(path, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in res.headers
+
+
+async def test_same_origin_by_default(client, show):
+    res = await client.get("/api/shows", headers={"Origin": "https://shop.example"})
+    assert res.status == 200 and "Access-Control-Allow-Origin" not in res.headers
