@@ -5,7 +5,9 @@ from tests.support import ADMIN, PRODUCTS, bearer
 
 
 async def test_create_show_returns_keys_once_and_stores_hashes(client, r):
-    res = await client.post("/api/shows", json={"title": "라이브", "products": PRODUCTS}, headers=ADMIN)
+    res = await client.post(
+        "/api/shows", json={"title": "라이브", "products": PRODUCTS}, headers=ADMIN
+    )
     assert res.status == 201
     body = await res.json()
     show_id = body["show"]["id"]
