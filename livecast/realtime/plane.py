@@ -115,6 +115,14 @@ class Realtime:
             await self.sio.shutdown()
             await self._close_manager()
 
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Close this process's Engine.IO connections, so the server does not wait on them."""
+        if self.sio.eio.sockets:
+            try:
+                await self.sio.eio.disconnect()
+            except Exception:
+                log.exception("closing Socket.IO connections on shutdown failed")
+
     async def _forget_viewers(self) -> None:
         try:
             async with self.r.pipeline(transaction=False) as p:

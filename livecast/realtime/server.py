@@ -54,4 +54,5 @@ def setup(app: web.Application) -> Realtime:
     sio.attach(app)
     app[REALTIME] = rt
     app.cleanup_ctx.append(rt.ctx)
+    app.on_shutdown.append(rt.on_shutdown)
     return rt
