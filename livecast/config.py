@@ -37,6 +37,9 @@ class Settings:
     # None: same origin only
     cors_origins: tuple[str, ...] | None = None
     max_viewers: int = 500
+    # benchmark only (LIVECAST_RELAY_MODE=transcode): viewers get decoded and re-encoded
+    # video through aiortc's MediaRelay, the baseline `livecast bench relay` compares with
+    relay_mode: str = "forward"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -86,6 +89,13 @@ class Settings:
             )
         if (v := get("LIVECAST_MAX_VIEWERS")) is not None:
             kwargs["max_viewers"] = parse_int("LIVECAST_MAX_VIEWERS", v, minimum=1)
+        if (v := get("LIVECAST_RELAY_MODE")) is not None:
+            if v not in ("forward", "transcode"):
+                raise ConfigError(
+                    f"LIVECAST_RELAY_MODE: {v!r} is not forward or transcode "
+                    "(transcode is for `livecast bench relay --baseline transcode` only)"
+                )
+            kwargs["relay_mode"] = v
         return cls(**kwargs)
 
     def with_(self, **changes) -> Settings:

@@ -22,6 +22,21 @@ class Metrics:
         self.forwarded_packets = Counter(
             "livecast_forwarded_packets", "encoded packets handed to viewers", ["kind"], registry=r
         )
+        self.ingest_packets = Counter(
+            "livecast_ingest_packets", "RTP packets received from hosts", ["kind"], registry=r
+        )
+        self.ingest_gaps = Counter(
+            "livecast_ingest_gaps",
+            "RTP sequence numbers skipped in hosts' streams (before retransmission)",
+            ["kind"],
+            registry=r,
+        )
+        self.ingest_late = Counter(
+            "livecast_ingest_late",
+            "RTP packets from hosts arriving behind the highest sequence (reordered or RTX)",
+            ["kind"],
+            registry=r,
+        )
         self.socket_clients = Gauge(
             "livecast_socket_clients", "Socket.IO clients connected to this process", registry=r
         )

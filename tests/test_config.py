@@ -70,3 +70,10 @@ def test_bad_config_stops_serve_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "livecast: error: PORT: 'abc' is not a port number (0-65535)"
     ]
+
+
+def test_relay_mode_is_forward_unless_the_benchmark_asks_for_transcode():
+    assert Settings.from_env({}).relay_mode == "forward"
+    assert Settings.from_env({"LIVECAST_RELAY_MODE": "transcode"}).relay_mode == "transcode"
+    with pytest.raises(ConfigError, match="LIVECAST_RELAY_MODE"):
+        Settings.from_env({"LIVECAST_RELAY_MODE": "mcu"})

@@ -88,10 +88,35 @@ def check_internals() -> None:
     ):
         if needle not in sender_src:
             problems.append(f"RTCRtpSender no longer has {needle!r}")
+    if "async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int)" not in (
+        receiver_src
+    ):
+        problems.append("RTCRtpReceiver._handle_rtp_packet(packet, arrival_time_ms) moved")
+    problems += _check_transport_internals()
     if not hasattr(codecs_base.Encoder, "pack"):
         problems.append("aiortc.codecs.base.Encoder.pack is gone")
     if problems:
         raise InternalsMoved("; ".join(problems))
+
+
+def _check_transport_internals() -> list[str]:
+    from aioice import ice as aioice_ice
+    from aiortc import rtcdtlstransport, rtcicetransport
+
+    problems = []
+    ice_src = inspect.getsource(rtcicetransport.RTCIceTransport)
+    if "self._connection = gatherer._connection" not in ice_src:
+        problems.append("RTCIceTransport._connection is gone")
+    dtls_src = inspect.getsource(rtcdtlstransport.RTCDtlsTransport)
+    for needle in ("self._rx_srtp = Session(", "self._tx_srtp = Session("):
+        if needle not in dtls_src:
+            problems.append(f"RTCDtlsTransport no longer has {needle!r}")
+    conn_src = inspect.getsource(aioice_ice.Connection)
+    if "def data_received(self, data: bytes, component: int)" not in conn_src:
+        problems.append("aioice Connection.data_received(data, component) moved")
+    if "self._nominated: dict[int, CandidatePair] = {}" not in conn_src:
+        problems.append("aioice Connection._nominated is gone")
+    return problems
 
 
 # the decoder census
@@ -230,3 +255,85 @@ class PacketTrack(MediaStreamTrack):
         if packet is None:
             raise MediaStreamError
         return packet
+
+
+# the host's ingest: sequence gaps seen by the server, before any repair
+class IngestCount:
+    """Counts one receiver's incoming RTP: packets, sequence numbers skipped, late ones.
+
+    ``gaps`` counts sequence numbers skipped when a packet arrives ahead of the next one
+    expected; ``late`` counts packets that arrive behind the highest seen (reordered,
+    or retransmitted over RTX). ``gaps - late`` is what the host lost for good.
+    """
+
+    def __init__(self, on_change: Callable[[int, int, int], None] | None = None) -> None:
+        self.packets = 0
+        self.gaps = 0
+        self.late = 0
+        self._max: dict[int, int] = {}  # ssrc -> highest sequence number seen
+        self._on_change = on_change
+
+    def add(self, ssrc: int, seq: int, rtx: bool) -> None:
+        gaps = late = 0
+        if rtx:
+            late = 1
+        else:
+            last = self._max.get(ssrc)
+            if last is None:
+                self._max[ssrc] = seq
+            else:
+                delta = (seq - last) & 0xFFFF
+                if delta == 0:
+                    late = 1  # a duplicate
+                elif delta < 0x8000:
+                    gaps = delta - 1
+                    self._max[ssrc] = seq
+                else:
+                    late = 1
+        self.packets += 1
+        self.gaps += gaps
+        self.late += late
+        if self._on_change is not None:
+            self._on_change(1, gaps, late)
+
+
+def count_ingest(receiver: rtcrtpreceiver.RTCRtpReceiver, count: IngestCount) -> None:
+    """Feed every RTP packet ``receiver`` gets (RTX included, as late) to ``count``."""
+    original = receiver._handle_rtp_packet
+    rtx = getattr(receiver, _RTX_ATTR)  # the receiver's own dict, filled on receive()
+
+    async def _handle_rtp_packet(packet, arrival_time_ms: int) -> None:
+        count.add(packet.ssrc, packet.sequence_number, packet.ssrc in rtx)
+        await original(packet, arrival_time_ms=arrival_time_ms)
+
+    receiver._handle_rtp_packet = _handle_rtp_packet
+
+
+# benchmark viewers: RTP read straight off the ICE connection
+def ice_connection(pc):
+    """The aioice ``Connection`` and the ``RTCDtlsTransport`` under a (bundled) pc."""
+    dtls = pc.getTransceivers()[0].receiver.transport
+    return dtls.transport._connection, dtls
+
+
+def intercept_rtp(pc, on_rtp: Callable[[bytes, object], None]) -> None:
+    """Hand every SRTP (not SRTCP) datagram of ``pc`` to ``on_rtp(data, rx_srtp)``.
+
+    For light benchmark viewers: their receivers never see media (no jitter buffer, no
+    NACK, no decoding); ``on_rtp`` reads the clear RTP header and unprotects only what it
+    must with ``rx_srtp.unprotect``. DTLS, STUN and RTCP go the usual way. Call after
+    ``setRemoteDescription``.
+    """
+    connection, dtls = ice_connection(pc)
+    original = connection.data_received
+
+    def data_received(data: bytes, component: int) -> None:
+        first = data[0]
+        if 127 < first < 192 and not 191 < data[1] < 224:
+            srtp = getattr(dtls, "_rx_srtp", None)
+            if srtp is not None:
+                on_rtp(data, srtp)
+                return
+        original(data, component)
+
+    connection.data_received = data_received

@@ -76,8 +76,17 @@ class MediaPlane:
                 pli_interval=self.options.pli_interval,
                 keyframe_every=self.options.keyframe_every,
                 on_forward=self._forwarded,
+                transcode=self.settings.relay_mode == "transcode",
             )
         return relay
+
+    def _ingested(self, kind: str, packets: int, gaps: int, late: int) -> None:
+        m = self.metrics
+        m.ingest_packets.labels(kind).inc(packets)
+        if gaps:
+            m.ingest_gaps.labels(kind).inc(gaps)
+        if late:
+            m.ingest_late.labels(kind).inc(late)
 
     def _forwarded(self, kind: str, count: int) -> None:
         self.metrics.forwarded_packets.labels(kind).inc(count)
@@ -104,7 +113,11 @@ class MediaPlane:
                     headers={"Retry-After": str(self.options.retry_after)},
                 )
             session = WhipSession(
-                relay, on_end=self.host_ended, no_media_timeout=self.options.no_media_timeout
+                relay,
+                on_end=self.host_ended,
+                no_media_timeout=self.options.no_media_timeout,
+                on_ingest=self._ingested,
+                transcode=relay.transcode,
             )
             relay.pending += 1
             try:
@@ -262,7 +275,7 @@ class MediaPlane:
             session.answer = await session.start(offer, self.settings)
         except SdpError as exc:
             await session.close()
-            status = 422 if exc.code == "codec_mismatch" else 400
+            status = {"codec_mismatch": 422, "not_live": 409}.get(exc.code, 400)
             raise ApiError(status, exc.code, str(exc)) from None
         except BaseException:
             await session.close()

@@ -124,9 +124,23 @@ class ShowRelay:
     """One show: the current host session, its codecs, and the viewers fed from it."""
 
     def __init__(
-        self, show: str, *, pli_interval: float, keyframe_every: float = 0.0, on_forward=None
+        self,
+        show: str,
+        *,
+        pli_interval: float,
+        keyframe_every: float = 0.0,
+        on_forward=None,
+        transcode: bool = False,
     ) -> None:
         self.show = show
+        # benchmark baseline only: the host's decoded tracks, fanned out by MediaRelay
+        self.transcode = transcode
+        self.decoded: dict = {}
+        self.media_relay = None
+        if transcode:
+            from aiortc.contrib.media import MediaRelay
+
+            self.media_relay = MediaRelay()
         self.host = None  # the current WhipSession
         self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
         self.viewers: set = set()  # WhepSession

@@ -101,7 +101,15 @@ async def negotiate(pc: RTCPeerConnection, offer: str, settings) -> str:
 class WhipSession:
     """The host's ingest: receivers tapped, frames to the show's relay."""
 
-    def __init__(self, relay: ShowRelay, *, on_end, no_media_timeout: float) -> None:
+    def __init__(
+        self,
+        relay: ShowRelay,
+        *,
+        on_end,
+        no_media_timeout: float,
+        on_ingest=None,
+        transcode: bool = False,
+    ) -> None:
         self.id = new_session_id()
         self.etag = f'"{secrets.token_hex(8)}"'
         self.relay = relay
@@ -116,6 +124,21 @@ class WhipSession:
         self._on_end = on_end
         self._no_media_timeout = no_media_timeout
         self._watchdog: asyncio.Task | None = None
+        self._on_ingest = on_ingest  # fn(kind, packets, gaps, late)
+        self.transcode = transcode  # benchmark baseline: decoded tracks to the relay
+
+    def _ingest_counter(self, kind: str) -> aiortc_tap.IngestCount:
+        on_ingest = self._on_ingest
+
+        def changed(packets: int, gaps: int, late: int) -> None:
+            self.last_media = time.monotonic()
+            if on_ingest is not None:
+                on_ingest(kind, packets, gaps, late)
+
+        return aiortc_tap.IngestCount(changed)
+
+    def _on_track(self, track) -> None:
+        self.relay.decoded[track.kind] = track
 
     async def start(self, offer: str, settings) -> str:
         check_offer(offer)
@@ -128,8 +151,13 @@ class WhipSession:
             preferences("audio", AUDIO_CODECS, RTCRtpReceiver.getCapabilities)
         )
         self.video_receiver = video.receiver
-        aiortc_tap.tap_receiver(video.receiver, self._frame_handler("video"))
-        aiortc_tap.tap_receiver(audio.receiver, self._frame_handler("audio"))
+        if self.transcode:
+            self.pc.on("track", self._on_track)
+        else:
+            aiortc_tap.tap_receiver(video.receiver, self._frame_handler("video"))
+            aiortc_tap.tap_receiver(audio.receiver, self._frame_handler("audio"))
+        aiortc_tap.count_ingest(video.receiver, self._ingest_counter("video"))
+        aiortc_tap.count_ingest(audio.receiver, self._ingest_counter("audio"))
         answer = await negotiate(self.pc, offer, settings)
         self.video_codec = answered_codec(answer, "video")
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
@@ -221,6 +249,8 @@ class WhepSession:
 
     async def start(self, offer: str, settings) -> str:
         check_offer(offer)
+        if self.relay.transcode:
+            return await self._start_transcoded(offer, settings)
         video = self.pc.addTransceiver(self.tracks["video"], direction="sendonly")
         video.setCodecPreferences(
             preferences("video", (self.video_codec,), RTCRtpSender.getCapabilities)
@@ -228,6 +258,20 @@ class WhepSession:
         aiortc_tap.on_keyframe_request(video.sender, self.relay.keyframes.request)
         audio = self.pc.addTransceiver(self.tracks["audio"], direction="sendonly")
         audio.setCodecPreferences(preferences("audio", AUDIO_CODECS, RTCRtpSender.getCapabilities))
+        self.pc.on("connectionstatechange", self._state_changed)
+        return await negotiate(self.pc, offer, settings)
+
+    async def _start_transcoded(self, offer: str, settings) -> str:
+        """Benchmark baseline: the host's decoded tracks, re-encoded for this viewer."""
+        relay = self.relay
+        if "video" not in relay.decoded:
+            raise SdpError("transcode baseline: the host is not live yet", code="not_live")
+        for kind, names in (("video", (self.video_codec,)), ("audio", AUDIO_CODECS)):
+            track = relay.decoded.get(kind)
+            if track is None:
+                continue
+            t = self.pc.addTransceiver(relay.media_relay.subscribe(track), direction="sendonly")
+            t.setCodecPreferences(preferences(kind, names, RTCRtpSender.getCapabilities))
         self.pc.on("connectionstatechange", self._state_changed)
         return await negotiate(self.pc, offer, settings)
 

@@ -47,3 +47,13 @@ def test_decoder_census_wraps_get_decoder_once():
     census = aiortc_tap.install_decoder_census()
     assert aiortc_tap.install_decoder_census() is census
     assert rtcrtpreceiver.get_decoder is census
+
+
+def test_ingest_count_tells_gaps_from_late_packets():
+    changes = []
+    count = aiortc_tap.IngestCount(lambda *c: changes.append(c))
+    for seq in (65534, 65535, 0, 3, 2, 4):  # wraps, skips 1 and 2, then 2 arrives late
+        count.add(1234, seq, rtx=False)
+    count.add(999, 7, rtx=True)  # a retransmission
+    assert (count.packets, count.gaps, count.late) == (7, 2, 2)
+    assert sum(c[1] for c in changes) == 2 and len(changes) == 7
