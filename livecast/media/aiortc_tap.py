@@ -39,7 +39,8 @@ from collections.abc import Callable
 import aiortc
 from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import base as codecs_base
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.codecs import get_encoder
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
@@ -50,6 +51,8 @@ _QUEUE_ATTR = "_RTCRtpReceiver__decoder_queue"
 _THREAD_ATTR = "_RTCRtpReceiver__decoder_thread"
 _STARTED_ATTR = "_RTCRtpReceiver__started"
 _RTX_ATTR = "_RTCRtpReceiver__rtx_ssrc"
+_JITTER_ATTR = "_RTCRtpReceiver__jitter_buffer"
+_KIND_ATTR = "_RTCRtpReceiver__kind"
 
 FrameCallback = Callable[[RTCRtpCodecParameters, JitterFrame], None]
 
@@ -67,6 +70,10 @@ def check_internals() -> None:
         )
     receiver_src = inspect.getsource(rtcrtpreceiver.RTCRtpReceiver)
     for needle in (
+        "self.__jitter_buffer = JitterBuffer(capacity=16, prefetch=4)",
+        "self.__jitter_buffer = JitterBuffer(capacity=512, is_video=True)",
+        "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)",
+        "self.__kind = kind",
         "self.__decoder_queue: queue.Queue = queue.Queue()",
         "self.__decoder_queue.put((codec, encoded_frame))",
         "self.__decoder_queue.put(None)",
@@ -82,6 +89,14 @@ def check_internals() -> None:
         problems.append("aiortc.rtcrtpreceiver.get_decoder is gone")
     sender_src = inspect.getsource(rtcrtpsender.RTCRtpSender)
     for needle in (
+        "self.__rtp_header_extensions_map = rtp.HeaderExtensionsMap()",
+        "self.__ntp_timestamp = 0",
+        "self.__rtp_timestamp = 0",
+        "self.__octet_count = 0",
+        "self.__packet_count = 0",
+        "async def _retransmit(self, sequence_number: int)",
+        "async def send(self, parameters: RTCRtpSendParameters)",
+        "packet.extensions.abs_send_time = (",
         "payloads, timestamp = self.__encoder.pack(data)",
         "self._send_keyframe()",
         "def _send_keyframe(self)",
@@ -93,6 +108,10 @@ def check_internals() -> None:
     ):
         problems.append("RTCRtpReceiver._handle_rtp_packet(packet, arrival_time_ms) moved")
     problems += _check_transport_internals()
+    jitter_src = inspect.getsource(JitterBuffer)
+    for needle in ("self._origin", "self._packets", "def remove(self, count: int)"):
+        if needle not in jitter_src:
+            problems.append(f"JitterBuffer no longer has {needle!r}")
     if not hasattr(codecs_base.Encoder, "pack"):
         problems.append("aiortc.codecs.base.Encoder.pack is gone")
     if problems:
@@ -112,8 +131,11 @@ def _check_transport_internals() -> list[str]:
         if needle not in dtls_src:
             problems.append(f"RTCDtlsTransport no longer has {needle!r}")
     conn_src = inspect.getsource(aioice_ice.Connection)
-    if "def data_received(self, data: bytes, component: int)" not in conn_src:
-        problems.append("aioice Connection.data_received(data, component) moved")
+    if "self._protocols: list[StunProtocol] = []" not in conn_src:
+        problems.append("aioice Connection._protocols is gone")
+    proto_src = inspect.getsource(aioice_ice.StunProtocol)
+    if "def datagram_received(self, data: bytes | str, addr: tuple[Any, ...])" not in proto_src:
+        problems.append("aioice StunProtocol.datagram_received(data, addr) moved")
     if "self._nominated: dict[int, CandidatePair] = {}" not in conn_src:
         problems.append("aioice Connection._nominated is gone")
     return problems
@@ -158,6 +180,40 @@ def all_decoders_built() -> int:
     return install_decoder_census().total
 
 
+# frames out as soon as they are complete
+class PromptJitterBuffer(JitterBuffer):
+    """aiortc's jitter buffer, but a frame leaves as soon as it is complete.
+
+    aiortc releases a video frame only when the first packet of the NEXT frame arrives
+    (one frame interval of delay, 33 ms at 30 fps) and holds audio for 4 packets (80 ms).
+    Here a video frame leaves on its marker packet when every packet since the buffer's
+    origin is there with the same timestamp (otherwise aiortc's rule still applies, after
+    NACK repairs), and each audio packet leaves at once (an Opus packet is a frame).
+    """
+
+    def add(self, packet):
+        if not self._is_video:
+            return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)
+        pli_flag, frame = super().add(packet)
+        if frame is None and packet.marker:
+            frame = self._complete(packet)
+        return pli_flag, frame
+
+    def _complete(self, last) -> JitterFrame | None:
+        origin = self._origin
+        count = ((last.sequence_number - origin) & 0xFFFF) + 1
+        if count > self._capacity:
+            return None
+        packets = []
+        for i in range(count):
+            packet = self._packets[(origin + i) % self._capacity]
+            if packet is None or packet.timestamp != last.timestamp:
+                return None
+            packets.append(packet)
+        self.remove(count)
+        return JitterFrame(data=b"".join(p._data for p in packets), timestamp=last.timestamp)
+
+
 # the frame tap
 class FrameTap:
     """Stands in for the receiver's decoder queue: frames go to ``on_frame``."""
@@ -192,6 +248,9 @@ def tap_receiver(receiver: rtcrtpreceiver.RTCRtpReceiver, on_frame: FrameCallbac
         raise RuntimeError("tap_receiver must be called before the receiver starts")
     census = install_decoder_census()
     setattr(receiver, _QUEUE_ATTR, FrameTap(asyncio.get_running_loop(), on_frame))
+    video = getattr(receiver, _KIND_ATTR) == "video"
+    setattr(receiver, _JITTER_ATTR, PromptJitterBuffer(capacity=512 if video else 16,
+                                                       is_video=video))  # fmt: skip
     original_receive = receiver.receive
 
     async def receive(parameters):
@@ -325,15 +384,131 @@ def intercept_rtp(pc, on_rtp: Callable[[bytes, object], None]) -> None:
     ``setRemoteDescription``.
     """
     connection, dtls = ice_connection(pc)
-    original = connection.data_received
+    for protocol in connection._protocols:  # one per local candidate, made when gathering
+        original = protocol.datagram_received
 
-    def data_received(data: bytes, component: int) -> None:
-        first = data[0]
-        if 127 < first < 192 and not 191 < data[1] < 224:
-            srtp = getattr(dtls, "_rx_srtp", None)
-            if srtp is not None:
-                on_rtp(data, srtp)
-                return
-        original(data, component)
+        def datagram_received(data: bytes, addr, original=original) -> None:
+            if 127 < data[0] < 192 and not 191 < data[1] < 224:
+                srtp = getattr(dtls, "_rx_srtp", None)
+                if srtp is not None:
+                    on_rtp(data, srtp)
+                    return
+            original(data, addr)
 
-    connection.data_received = data_received
+        protocol.datagram_received = datagram_received
+
+
+# the direct fan-out: a frame packetized once, sent to each viewer without its sender's loop
+class Packetizer:
+    """Packetizes a kind's pre-encoded frames once for every viewer (aiortc's ``pack``)."""
+
+    def __init__(self, mime_type: str, clock_rate: int) -> None:
+        codec = RTCRtpCodecParameters(mimeType=mime_type, clockRate=clock_rate, payloadType=0)
+        self._encoder = get_encoder(codec)
+
+    def pack(self, packet) -> tuple[list[bytes], int]:
+        return self._encoder.pack(packet)
+
+
+def capture_send_parameters(sender: rtcrtpsender.RTCRtpSender) -> dict:
+    """Record the parameters ``pc`` starts ``sender`` with (payload type, MID...)."""
+    captured: dict = {}
+    original = sender.send
+
+    async def send(parameters) -> None:
+        captured["parameters"] = parameters
+        await original(parameters)
+
+    sender.send = send
+    return captured
+
+
+_SENDER = "_RTCRtpSender__"
+_AST_PROBE = 0xA5C3E1
+
+
+class DirectSender:
+    """Sends a viewer's RTP for its ``RTCRtpSender``, synchronously, from shared payloads.
+
+    Per packet only the header differs between viewers: SSRC, payload type, sequence
+    number, timestamp, marker and the abs-send-time extension are written into a header
+    template the sender's own extension map serialized once; then SRTP and a ``sendto``
+    on the ICE pair's socket. The sender's RTCP keeps running: its sender-report figures
+    are updated once per frame, and NACKed packets are resent from a small history.
+    """
+
+    HISTORY = 128
+
+    def __init__(self, sender: rtcrtpsender.RTCRtpSender, parameters) -> None:
+        from aiortc.rtp import RtpPacket
+
+        self.sender = sender
+        dtls = sender.transport
+        self._dtls = dtls
+        self._srtp = dtls._tx_srtp
+        pair = dtls.transport._connection._nominated[1]
+        self._sendto = pair.protocol.transport.sendto
+        self._addr = pair.remote_addr
+        self.payload_type = parameters.codecs[0].payloadType
+        extensions = getattr(sender, _SENDER + "rtp_header_extensions_map")
+
+        def header(abs_send_time: int) -> bytes:
+            probe = RtpPacket(payload_type=self.payload_type, ssrc=sender._ssrc)
+            probe.extensions.mid = parameters.muxId
+            probe.extensions.abs_send_time = abs_send_time
+            return probe.serialize(extensions)
+
+        template = header(0)
+        probed = header(_AST_PROBE)
+        self._ast_at = next(
+            (i for i in range(len(template) - 2)
+             if probed[i : i + 3] == _AST_PROBE.to_bytes(3, "big")),
+            None,
+        )  # fmt: skip
+        self._template = template
+        self.seq = rtcrtpsender.random_sequence_number()
+        self.ts_origin = rtcrtpsender.random32()
+        self._history: list = [None] * self.HISTORY
+        self.packets = 0
+        self.octets = 0
+        sender._retransmit = self._retransmit
+
+    def send(self, payloads: list[bytes], timestamp: int, ntp: int) -> None:
+        ts = (self.ts_origin + timestamp) & 0xFFFFFFFF
+        header = bytearray(self._template)
+        header[4:8] = ts.to_bytes(4, "big")
+        if self._ast_at is not None:
+            header[self._ast_at : self._ast_at + 3] = ((ntp >> 14) & 0xFFFFFF).to_bytes(3, "big")
+        last = len(payloads) - 1
+        protect, sendto, addr, history = self._srtp.protect, self._sendto, self._addr, self._history
+        seq = self.seq
+        octets = 0
+        for i, payload in enumerate(payloads):
+            header[1] = self.payload_type | (0x80 if i == last else 0)
+            header[2] = seq >> 8
+            header[3] = seq & 0xFF
+            data = bytes(header) + payload
+            history[seq % self.HISTORY] = (seq, data)
+            sendto(protect(data), addr)
+            seq = (seq + 1) & 0xFFFF
+            octets += len(payload)
+        self.seq = seq
+        self.packets += len(payloads)
+        self.octets += octets
+        # what the sender's RTCP sender reports carry
+        s = self.sender
+        setattr(s, _SENDER + "ntp_timestamp", ntp)
+        setattr(s, _SENDER + "rtp_timestamp", ts)
+        setattr(s, _SENDER + "packet_count", self.packets)
+        setattr(s, _SENDER + "octet_count", self.octets)
+
+    async def _retransmit(self, sequence_number: int) -> None:
+        entry = self._history[sequence_number % self.HISTORY]
+        if entry is not None and entry[0] == sequence_number:
+            self._sendto(self._srtp.protect(entry[1]), self._addr)
+
+
+def ntp_now() -> int:
+    from aiortc import clock
+
+    return clock.current_ntp_time()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import av
 
+from . import aiortc_tap
 from .aiortc_tap import PacketTrack
 from .keyframe import KeyframeRequester, is_keyframe
 
@@ -37,15 +38,37 @@ class ViewerTrack(PacketTrack):
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=max_queue)
         self._need_keyframe: Callable[[], None] = need_keyframe
         self.reading = False
+        # the direct fan-out (aiortc_tap.DirectSender), set up once the viewer is connected
+        self.sender = None  # our RTCRtpSender, and the parameters it was started with
+        self.send_parameters: dict = {}
+        self.direct: aiortc_tap.DirectSender | None = None
+        self._idle = asyncio.Event()
         self.waiting_keyframe = kind == "video"
         self.delivered = 0
         self.dropped = 0
         self.overflows = 0
 
-    def push(self, packet: av.Packet, keyframe: bool) -> bool:
-        """Queue a packet for this viewer; False if it was dropped."""
+    def push(self, packet: av.Packet, keyframe: bool, packed=None) -> bool:
+        """Send (directly) or queue a packet for this viewer; False if it was dropped.
+
+        ``packed`` is ``(payloads, timestamp, ntp)``: the frame packetized once for all.
+        """
         if not self.reading or self.readyState != "live":
             return False
+        direct = self.direct
+        if direct is not None and packed is not None:
+            if self.waiting_keyframe:
+                if not keyframe:
+                    self.dropped += 1
+                    return False
+                self.waiting_keyframe = False
+            try:
+                direct.send(*packed)
+            except Exception:  # the ICE pair or SRTP went away: the session ends soon
+                self.dropped += 1
+                return False
+            self.delivered += 1
+            return True
         if self.kind == "video":
             if self.waiting_keyframe:
                 if not keyframe:
@@ -77,11 +100,30 @@ class ViewerTrack(PacketTrack):
             self._queue.get_nowait()
             self.dropped += 1
 
+    def stop(self) -> None:
+        super().stop()
+        self._idle.set()
+
+    def _go_direct(self) -> None:
+        parameters = self.send_parameters.get("parameters")
+        if self.sender is None or parameters is None:
+            return
+        try:
+            self.direct = aiortc_tap.DirectSender(self.sender, parameters)
+        except Exception:
+            log.exception("direct sending unavailable; using the sender's loop")
+
     async def next_packet(self):
         if not self.reading:
+            self._go_direct()
             self.reading = True
             if self.kind == "video":
                 self._need_keyframe()
+        if self.direct is not None:
+            # frames go out in push(); the sender's loop waits here until the end
+            self._drain()
+            await self._idle.wait()
+            return None
         packet = await self._queue.get()
         self.delivered += 1
         return packet
@@ -154,6 +196,7 @@ class ShowRelay:
         self._last_keyframe = 0.0
         self._on_forward = on_forward
         self._time_bases: dict[int, fractions.Fraction] = {}
+        self._packetizers: dict[tuple[str, int], aiortc_tap.Packetizer] = {}
 
     async def _send_pli(self) -> bool:
         host = self.host
@@ -194,9 +237,11 @@ class ShowRelay:
             time_base = self._time_bases[clock_rate] = fractions.Fraction(1, clock_rate)
         packet.time_base = time_base
         sent = 0
-        for viewer in self.viewers:
-            if viewer.push(kind, packet, keyframe):
-                sent += 1
+        if self.viewers:
+            packed = self._pack(kind, codec_name, clock_rate, packet)
+            for viewer in self.viewers:
+                if viewer.push(kind, packet, keyframe, packed):
+                    sent += 1
         if keyframe and kind == "video":
             self._last_keyframe = time.monotonic()
         if self.recorder is not None:
@@ -210,6 +255,19 @@ class ShowRelay:
             self.recorder.write(kind, data, pts - self.recorder.origin_ticks(clock_rate), keyframe)
         if self._on_forward is not None and sent:
             self._on_forward(kind, sent)
+
+    def _pack(self, kind: str, codec_name: str, clock_rate: int, packet):
+        """The frame's RTP payloads, once for every viewer (None: no packetizer)."""
+        key = (codec_name, clock_rate)
+        packetizer = self._packetizers.get(key)
+        if packetizer is None:
+            try:
+                packetizer = aiortc_tap.Packetizer(f"{kind}/{codec_name}", clock_rate)
+            except Exception:
+                return None
+            self._packetizers[key] = packetizer
+        payloads, timestamp = packetizer.pack(packet)
+        return payloads, timestamp, aiortc_tap.ntp_now()
 
     async def stop(self) -> None:
         await self.keyframes.stop()

@@ -257,6 +257,10 @@ class WhepSession:
         )
         aiortc_tap.on_keyframe_request(video.sender, self.relay.keyframes.request)
         audio = self.pc.addTransceiver(self.tracks["audio"], direction="sendonly")
+        for transceiver in (video, audio):
+            track = transceiver.sender.track
+            track.sender = transceiver.sender
+            track.send_parameters = aiortc_tap.capture_send_parameters(transceiver.sender)
         audio.setCodecPreferences(preferences("audio", AUDIO_CODECS, RTCRtpSender.getCapabilities))
         self.pc.on("connectionstatechange", self._state_changed)
         return await negotiate(self.pc, offer, settings)
@@ -284,10 +288,10 @@ class WhepSession:
             self._ended = True
             self._on_end(self, reason)
 
-    def push(self, kind: str, packet, keyframe: bool) -> bool:
+    def push(self, kind: str, packet, keyframe: bool, packed=None) -> bool:
         if self.mismatched:
             return False
-        return self.tracks[kind].push(packet, keyframe)
+        return self.tracks[kind].push(packet, keyframe, packed)
 
     def host_changed(self, video_codec: str | None) -> None:
         """A host (re)connected: resume at its next keyframe, or end on another codec."""

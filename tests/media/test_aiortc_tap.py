@@ -57,3 +57,29 @@ def test_ingest_count_tells_gaps_from_late_packets():
     count.add(999, 7, rtx=True)  # a retransmission
     assert (count.packets, count.gaps, count.late) == (7, 2, 2)
     assert sum(c[1] for c in changes) == 2 and len(changes) == 7
+
+
+def rtp(seq: int, ts: int, marker: int, data: bytes):
+    from aiortc.rtp import RtpPacket
+
+    packet = RtpPacket(sequence_number=seq, timestamp=ts, marker=marker)
+    packet._data = data
+    return packet
+
+
+def test_video_frame_leaves_on_its_marker_packet():
+    buffer = aiortc_tap.PromptJitterBuffer(capacity=512, is_video=True)
+    assert buffer.add(rtp(100, 3000, 0, b"ab"))[1] is None
+    frame = buffer.add(rtp(101, 3000, 1, b"cd"))[1]
+    assert frame is not None and frame.data == b"abcd" and frame.timestamp == 3000
+    # a gap: nothing until the missing packet arrives (a NACK repair)
+    assert buffer.add(rtp(103, 6000, 1, b"ff"))[1] is None
+    assert (
+        buffer.add(rtp(102, 6000, 0, b"ee"))[1] is not None
+        or buffer.add(rtp(104, 9000, 1, b"gg"))[1].data == b"eeff"
+    )
+
+
+def test_audio_packets_leave_at_once():
+    buffer = aiortc_tap.PromptJitterBuffer(capacity=16, is_video=False)
+    assert buffer.add(rtp(7, 960, 0, b"opus"))[1].data == b"opus"
