@@ -326,6 +326,12 @@ def step_figures(args, n: int, joins: list[dict], join_wall: float, answers: lis
         "decoded_frames": sum(d["frames"] for d in decoders),
         "decoded_backwards": sum(d["backwards"] for d in decoders),
     }
+    # server CPU per RTP packet it sent (light viewers' packets, scaled to all viewers)
+    if cpu is not None and received and light:
+        sent_packets = received * n / len(light)
+        figures["cpu_us_per_packet"] = cpu / 100 * wall * 1e6 / sent_packets
+    else:
+        figures["cpu_us_per_packet"] = None
     figures["held"] = bool(figures["fps_min"] is not None and figures["fps_min"] >= HELD * args.fps)
     return figures
 
@@ -440,6 +446,7 @@ async def run_all(args) -> dict:
 
 COLUMNS = [
     ("viewers", "viewers"), ("server_cpu_pct", "CPU %"), ("cpu_per_viewer_pct", "CPU %/viewer"),
+    ("cpu_us_per_packet", "CPU µs/pkt"),
     ("fps_min", "fps min"), ("fps_median", "fps med"), ("audio_pps_median", "audio pkt/s"),
     ("loss_pct", "loss %"), ("ingest_gaps", "ingest gaps"), ("joins_per_s", "joins/s"),
     ("ttff_p50_ms", "TTFF p50 ms"), ("ttff_p95_ms", "TTFF p95 ms"),

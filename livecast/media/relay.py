@@ -103,6 +103,8 @@ class ViewerTrack(PacketTrack):
     def stop(self) -> None:
         super().stop()
         self._idle.set()
+        if self.direct is not None:
+            self.direct.close()
 
     def _go_direct(self) -> None:
         parameters = self.send_parameters.get("parameters")
