@@ -73,6 +73,7 @@ class Realtime:
         self.viewer_counts: Counter[str] = Counter()
         self.broadcasts = Broadcasts(self)
         self.deals = commerce.DealTimers(self)
+        self.toasts = commerce.ToastSampler()
         self._tasks: set[asyncio.Task] = set()
         self.r = None
         self.buyer: Buyer | None = None
