@@ -1,172 +1,94 @@
-"""``livecast bench buy``: buys per second and ack latency with many Socket.IO clients.
+"""``livecast bench buy``: buys per second and ack latency with K Socket.IO buyers.
 
-By default it starts its own ``livecast serve`` on 127.0.0.1 (embedded Redis in a
-temporary data dir), creates a live show with one product, connects ``--clients``
-python-socketio clients over websocket and has them buy one unit at a time, each
-waiting for its ack, until ``--buys`` acks or ``--seconds`` have passed. With ``--url``
-and ``--show`` it measures a server you started (loopback only).
+A private redis-server and ``livecast serve`` are started on 127.0.0.1; a live show sells
+one product. ``--clients`` python-socketio clients (websocket) each buy one unit at a
+time and wait for the ack, until ``--buys`` acks or ``--seconds`` have passed. Then the
+figures in Redis are checked against the acks: units sold, stock left, orders appended.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
-import os
-import secrets
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
-LOOPBACK_NAMES = ("localhost",)
+from .report import machine, percentile, print_table, progress, write_json
+from .server import RedisProcess, ServerProcess
+from .setup import bench_show
+
+MAX_CLIENTS = 2000
+MAX_SECONDS = 300
+CONNECT_BATCH = 25
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="livecast bench buy", description=__doc__.splitlines()[0])
-    p.add_argument("--clients", type=int, default=200, help="Socket.IO clients (default 200)")
+    p = argparse.ArgumentParser(prog="livecast bench buy", description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=int, default=200, help="Socket.IO buyers (default 200)")
     p.add_argument("--buys", type=int, default=10_000, help="stop after this many acks")
-    p.add_argument("--seconds", type=float, default=20.0, help="stop after this long")
-    p.add_argument("--url", help="a running server on loopback (default: start one)")
-    p.add_argument("--show", help="with --url: a live show's id")
-    p.add_argument("--sku", default="bench", help="with --url: the product to buy")
+    p.add_argument("--seconds", type=float, default=20.0, help="stop after this long (default 20)")
+    p.add_argument("--stock", type=int, default=1_000_000, help="units in stock (default 1e6)")
+    p.add_argument("--json", dest="json_path", help="write the figures as JSON")
     args = p.parse_args(argv)
-    if not 1 <= args.clients <= 2000:
-        p.error("--clients must be 1-2000")
+    if not 1 <= args.clients <= MAX_CLIENTS:
+        p.error(f"--clients must be 1..{MAX_CLIENTS}")
     if not 1 <= args.buys <= 1_000_000:
-        p.error("--buys must be 1-1000000")
-    if not 0 < args.seconds <= 300:
-        p.error("--seconds must be within (0, 300]")
-    if args.url:
-        if not args.show:
-            p.error("--url needs --show")
-        host = urlsplit(args.url).hostname or ""
-        if host not in LOOPBACK_NAMES and not _is_loopback(host):
-            p.error("--url must point at loopback (127.0.0.1, ::1 or localhost)")
+        p.error("--buys must be 1..1000000")
+    if not 0 < args.seconds <= MAX_SECONDS:
+        p.error(f"--seconds must be in (0, {MAX_SECONDS}]")
+    if not 0 <= args.stock <= 10**9:
+        p.error("--stock must be 0..1000000000")
     return args
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class OwnServer:
-    """A ``livecast serve`` subprocess with a fresh data dir (embedded Redis)."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="livecast-bench-"))
-        self.admin = secrets.token_urlsafe(24)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        env.update(
-            HOST="127.0.0.1",
-            PORT=str(self.port),
-            LIVECAST_DATA_DIR=str(self.dir / "data"),
-            LIVECAST_RECORDINGS_DIR=str(self.dir / "recordings"),
-            LIVECAST_ICE_ADDRESSES="127.0.0.1",
-            LIVECAST_ADMIN_TOKEN=self.admin,
-        )
-        self.log = open(self.dir / "serve.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "livecast", "serve"],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.dir / "serve.log").read_text(errors="replace"))
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("livecast serve did not start in 30 s") from None
-                time.sleep(0.1)
-
-    async def live_show(self, sku: str) -> str:
-        from ..store import catalog, open_store
-
-        async with open_store(None, self.dir / "data") as r:
-            created = await catalog.create_show(
-                r,
-                {
-                    "title": "bench",
-                    "products": [{"sku": sku, "name": "bench", "price": 1000, "stock": 10**9}],
-                },
-            )
-            show = created["show"]["id"]
-            await catalog.set_status(r, show, "live")
-        return show
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
-async def connect_all(url: str, show: str, count: int):
+async def connect_all(url: str, show: str, count: int) -> list:
     import socketio
 
-    clients = []
+    clients: list = []
 
-    async def one(i: int):
+    async def one(i: int) -> None:
         sio = socketio.AsyncClient(reconnection=False)
         await sio.connect(
             url, auth={"show": show, "name": f"buyer{i}"}, transports=["websocket"], wait_timeout=20
         )
         clients.append(sio)
 
-    for start in range(0, count, 25):
-        await asyncio.gather(*(one(i) for i in range(start, min(count, start + 25))))
+    for start in range(0, count, CONNECT_BATCH):
+        await asyncio.gather(*(one(i) for i in range(start, min(count, start + CONNECT_BATCH))))
     return clients
 
 
-async def run(args: argparse.Namespace, url: str, show: str) -> dict:
+async def load(url: str, show: str, sku: str, args: argparse.Namespace, server) -> dict:
+    progress(f"connecting {args.clients} clients")
     clients = await connect_all(url, show, args.clients)
     latencies: list[float] = []
     errors: dict[str, int] = {}
     loop = asyncio.get_running_loop()
+    budget = [args.buys]
+    progress(f"buying: up to {args.buys} buys or {args.seconds:g} s")
+    cpu0 = server.cpu_seconds()
     started = loop.time()
     deadline = started + args.seconds
-    budget = [args.buys]
 
     async def buyer(sio) -> None:
         while budget[0] > 0 and loop.time() < deadline:
             budget[0] -= 1
-            payload = {"sku": args.sku, "qty": 1, "order_id": uuid.uuid4().hex}
+            payload = {"sku": sku, "qty": 1, "order_id": uuid.uuid4().hex}
             t0 = loop.time()
             ack = await sio.call("buy", payload, timeout=30)
-            latencies.append(loop.time() - t0)
+            latencies.append((loop.time() - t0) * 1000)
             if not ack.get("ok"):
-                errors[ack.get("error", "?")] = errors.get(ack.get("error", "?"), 0) + 1
+                code = ack.get("error", "?")
+                errors[code] = errors.get(code, 0) + 1
 
     try:
         await asyncio.gather(*(buyer(sio) for sio in clients))
         elapsed = loop.time() - started
+        cpu = (server.cpu_seconds() - cpu0) / elapsed * 100 if elapsed else None
     finally:
         await asyncio.gather(*(sio.disconnect() for sio in clients), return_exceptions=True)
-    latencies.sort()
     ok = len(latencies) - sum(errors.values())
     return {
         "clients": len(clients),
@@ -174,38 +96,66 @@ async def run(args: argparse.Namespace, url: str, show: str) -> dict:
         "ok": ok,
         "errors": errors,
         "seconds": elapsed,
-        "buys_per_second": ok / elapsed if elapsed else 0.0,
-        "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        if latencies
-        else 0.0,
+        "buys_per_s": ok / elapsed if elapsed else None,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": max(latencies) if latencies else None,
+        "server_cpu_pct": cpu,
     }
+
+
+async def figures_in_redis(redis_url: str, show: str, sku: str) -> dict:
+    from livecast.store import connect, keys
+
+    r = connect(redis_url)
+    try:
+        sold = int(await r.hget(keys.sold(show), sku) or 0)
+        stock = await r.hget(keys.stock(show), sku)
+        orders = await r.xlen(keys.orders(show))
+    finally:
+        await r.aclose()
+    return {"sold": sold, "stock": None if stock is None else int(stock), "orders": orders}
+
+
+def run(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="livecast-bench-") as tmp:
+        tmp = Path(tmp)
+        redis = RedisProcess(tmp / "redis")
+        server = ServerProcess(tmp / "server", env={"REDIS_URL": redis.url})
+        try:
+            server.start()
+            show, sku = bench_show(redis.url, stock=args.stock)
+            progress(f"server {server.base_url} (pid {server.pid}), show {show}")
+            figures = asyncio.run(load(server.base_url, show, sku, args, server))
+            stored = asyncio.run(figures_in_redis(redis.url, show, sku))
+        finally:
+            server.stop()
+            redis.stop()
+    exact = (
+        stored["sold"] == figures["ok"]
+        and stored["orders"] == figures["ok"]
+        and stored["stock"] == args.stock - figures["ok"]
+    )
+    figures.update(stored, exact=exact)
+    return {"bench": "buy", "machine": machine(), "args": vars(args), "figures": figures}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    server = None
-    try:
-        if args.url:
-            url, show = args.url.rstrip("/"), args.show
-        else:
-            server = OwnServer()
-            url = server.url
-            show = asyncio.run(server.live_show(args.sku))
-        figures = asyncio.run(run(args, url, show))
-    finally:
-        if server is not None:
-            server.stop()
-    print(
-        f"buy: {figures['clients']} clients, {figures['acks']} acks in {figures['seconds']:.2f} s"
-    )
-    print(f"  buys/s       {figures['buys_per_second']:.0f}")
-    print(f"  ack p50      {figures['p50_ms']:.1f} ms")
-    print(f"  ack p99      {figures['p99_ms']:.1f} ms")
-    if figures["errors"]:
-        print(f"  refused      {figures['errors']}")
-    return 0 if figures["ok"] else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    started = time.monotonic()
+    data = run(args)
+    f = data["figures"]
+    print_table(
+        f"bench buy: {f['clients']} clients, {f['acks']} acks in {f['seconds']:.2f} s",
+        [f],
+        [("clients", "clients"), ("ok", "bought"), ("buys_per_s", "buys/s"),
+         ("p50_ms", "ack p50 ms"), ("p99_ms", "ack p99 ms"), ("max_ms", "max ms"),
+         ("server_cpu_pct", "server CPU %")],
+    )  # fmt: skip
+    if f["errors"]:
+        print(f"refused buys: {f['errors']}")
+    verdict = "exact" if f["exact"] else "MISMATCH"
+    print(f"redis: sold {f['sold']}, stock left {f['stock']}, orders {f['orders']} ({verdict})")
+    write_json(args.json_path, data)
+    progress(f"done in {time.monotonic() - started:.1f} s")
+    return 0 if f["exact"] and f["ok"] else 1
