@@ -74,7 +74,7 @@ async def after_sale(rt: Realtime, member: Member, result: dict) -> None:
     if result.get("remaining") == 0:
         # only the buy that took the last unit sees 0 (the script is atomic): once per product
         await rt.emit("soldout", {"sku": result["sku"]}, room=rt.show_room(show))
-        rt.hub.publish(show, hub.SOLDOUT, {"sku": result["sku"]})
+        await rt.publish(show, hub.SOLDOUT, {"sku": result["sku"]})
     if rt.toasts.due(show) and await rt.r.set(
         keys.throttle(show, "purchase"), 1, px=TOAST_PERIOD_MS, nx=True
     ):
@@ -95,7 +95,7 @@ async def feature(rt: Realtime, member: Member, payload: Any) -> dict:
     except UnknownProduct as exc:
         raise EventError(exc.message, code="unknown_product") from None
     await rt.emit("featured", {"sku": sku}, room=rt.show_room(member.show))
-    rt.hub.publish(member.show, hub.FEATURED, {"sku": sku})
+    await rt.publish(member.show, hub.FEATURED, {"sku": sku})
     return {"ok": True, "sku": sku}
 
 
@@ -138,7 +138,7 @@ async def deal_end(rt: Realtime, member: Member, payload: Any) -> dict:
 
 async def announce_deal(rt: Realtime, show: str, deal: dict | None) -> None:
     await rt.emit("deal", deal, room=rt.show_room(show))
-    rt.hub.publish(show, hub.DEAL, deal)
+    await rt.publish(show, hub.DEAL, deal)
 
 
 class ToastSampler:

@@ -20,6 +20,7 @@ from ..store import moderation as mod_store
 from ..store.errors import StoreError
 from ..store.sales import Buyer
 from . import chat, commerce, moderation
+from .bridge import HubBridge
 from .broadcast import Broadcasts
 from .errors import EventError, Forbidden, Invalid
 from .members import (
@@ -78,6 +79,7 @@ class Realtime:
         self.r = None
         self.buyer: Buyer | None = None
         self.limits: chat_store.SendLimits | None = None
+        self.bridge: HubBridge | None = None
 
     # rooms
     @staticmethod
@@ -95,17 +97,31 @@ class Realtime:
     async def emit(self, event: str, data: Any, *, room: str) -> None:
         await self.sio.emit(event, data, room=room)
 
+    async def publish(self, show: str, kind: str, data: Any) -> None:
+        """On this process's hub, and (several processes) on the others' through Redis."""
+        self.hub.publish(show, kind, data)
+        if self.bridge is not None:
+            try:
+                await self.bridge.publish(show, kind, data)
+            except Exception:
+                log.exception("sharing hub event %s with other processes failed", kind)
+
     # lifecycle (aiohttp cleanup_ctx)
     async def ctx(self, app: web.Application):
         self.r = app[REDIS]
         self.buyer = Buyer(self.r)
         self.limits = chat_store.SendLimits(self.r)
         unsubscribe = self.hub.subscribe(self.on_hub_event)
+        if self.settings.redis_url:  # other processes may share this Redis
+            self.bridge = HubBridge(self.r, self.hub, self.process_id)
+            await self.bridge.start()
         self.broadcasts.start()
         try:
             yield
         finally:
             unsubscribe()
+            if self.bridge is not None:
+                await self.bridge.stop()
             await self.broadcasts.stop()
             await self.deals.stop()
             tasks = list(self._tasks)
@@ -117,12 +133,21 @@ class Realtime:
             await self._close_manager()
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Close this process's Engine.IO connections, so the server does not wait on them."""
-        if self.sio.eio.sockets:
-            try:
-                await self.sio.eio.disconnect()
-            except Exception:
-                log.exception("closing Socket.IO connections on shutdown failed")
+        """Close this process's Engine.IO connections, so the server does not wait on them.
+
+        ``close(wait=False)``: waiting for queued packets to drain could hang on a client
+        that stopped reading.
+        """
+        sockets = list(self.sio.eio.sockets.values())
+        if not sockets:
+            return
+        closing = [
+            s.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT) for s in sockets
+        ]
+        try:
+            await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 2)
+        except TimeoutError:
+            log.warning("some Socket.IO connections did not close in 2 s")
 
     async def _forget_viewers(self) -> None:
         try:
