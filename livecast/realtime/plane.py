@@ -22,7 +22,7 @@ from ..store.sales import Buyer
 from . import chat, commerce, moderation
 from .bridge import HubBridge
 from .broadcast import Broadcasts
-from .errors import EventError, Forbidden, Invalid
+from .errors import EventError, Forbidden, Invalid, RateLimited
 from .members import (
     ROLES,
     STAFF,
@@ -293,6 +293,8 @@ class Realtime:
             roles, handler = entry
             if member.role not in roles:
                 raise Forbidden(f"{event} is not for a {member.role}")
+            if event != "react" and not member.take_event():
+                raise RateLimited("too many events, slow down")
             return await handler(self, member, args[0] if args else None)
         except EventError as exc:
             return exc.ack()

@@ -1,5 +1,7 @@
 """Malformed payloads for every event: the server answers (or drops) and stays up."""
 
+import asyncio
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -86,3 +88,14 @@ async def test_reserved_names_sent_as_events(peers, name):
     assert ack["ok"] is False and ack["error"] == "invalid"
     assert viewer.sio.connected
     assert (await viewer.call("react", {"kind": "heart"})) == {"ok": True}
+
+
+async def test_an_event_flood_is_rate_limited_per_socket(peers, connect, live_show):
+    host, viewer = peers
+    acks = await asyncio.gather(*(viewer.call("buy", {"sku": "x"}) for _ in range(300)))
+    errors = [ack["error"] for ack in acks]
+    assert "rate_limited" in errors and errors.count("invalid") >= 150
+    # others are not affected
+    other = await connect({"show": live_show["show"]["id"], "name": "calm"})
+    assert (await other.call("chat:send", {"text": "still fine"}))["ok"]
+    assert (await viewer.call("react", {"kind": "heart"}))["ok"]
