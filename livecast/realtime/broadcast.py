@@ -80,8 +80,8 @@ class Broadcasts:
             if await self._turn(show, "sales"):
                 self._sales.discard(show)
                 figures = await sales.sales_figures(rt.r, show)
+                await rt.publish(show, hub.SALES, figures)  # the recorder first
                 await rt.emit("sales", figures, room=rt.show_room(show))
-                await rt.publish(show, hub.SALES, figures)
         for show in list(self._viewers):
             if await self._turn(show, "viewers"):
                 self._viewers.discard(show)

@@ -192,6 +192,12 @@ class Realtime:
         elif event.kind == hub.PRODUCTS:
             self.spawn(self.emit("products", event.data, room=room))
             self.broadcasts.sales_changed(event.show)
+        elif event.kind == hub.DEAL:
+            # any process's deal: arm a timer here too (one process announces the end)
+            if isinstance(event.data, dict) and isinstance(event.data.get("ends_at"), int):
+                self.deals.arm(event.show, event.data["ends_at"])
+            elif event.data is None:
+                self.deals.disarm(event.show)
 
     # connections
     async def connect(self, sid: str, auth: Any) -> None:
