@@ -259,6 +259,8 @@ class Realtime:
     async def state_for(self, member: Member) -> dict:
         show = member.show
         view = await catalog.public_view(self.r, show)
+        if view["deal"]:
+            self.deals.arm(show, view["deal"]["ends_at"])  # e.g. a deal from before a restart
         room = await mod_store.settings(self.r, show)
         state = {
             "show": view,
