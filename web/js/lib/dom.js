@@ -86,3 +86,14 @@ export function showIdFromPath() {
   const parts = location.pathname.split("/").filter(Boolean);
   return decodeURIComponent(parts[1] || "");
 }
+
+/** An icon from /static/img/icons.svg (decorative: aria-hidden). */
+export function icon(name) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("aria-hidden", "true");
+  const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+  use.setAttribute("href", `/static/img/icons.svg#${name}`);
+  svg.append(use);
+  return svg;
+}
