@@ -135,11 +135,17 @@ async def metrics(request: web.Request):
     return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
 
 
-async def preflight(request: web.Request):
-    # reached only without an allowed Origin (the CORS middleware answers the others)
-    return web.Response(status=204, headers={"Allow": "GET, POST, PATCH, OPTIONS"})
+async def api_fallback(request: web.Request):
+    if request.method == "OPTIONS":
+        # reached only without an allowed Origin (the CORS middleware answers the others)
+        return web.Response(status=204, headers={"Allow": "GET, POST, PATCH, DELETE, OPTIONS"})
+    raise ApiError(404, "not_found", f"no API route {request.method} {request.path}")
 
 
 def setup(app: web.Application) -> None:
     app.add_routes(routes)
-    app.router.add_route("OPTIONS", "/api/{tail:.*}", preflight)
+
+
+def setup_fallback(app: web.Application) -> None:
+    """JSON 404s and preflights for /api/*: registered after every plane's routes."""
+    app.router.add_route("*", "/api/{tail:.*}", api_fallback)

@@ -38,9 +38,8 @@ async def errors_middleware(request: web.Request, handler):
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status, "http_error"
         )
-        response = error_response(exc.status, code, exc.reason, dict(exc.headers))
-        response.headers.pop("Content-Type", None)
-        response.content_type = "application/json"
+        headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-type"}
+        response = error_response(exc.status, code, exc.reason, headers)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception:
@@ -61,25 +60,22 @@ def cors_origin(settings: Settings, origin: str | None) -> str | None:
 @web.middleware
 async def cors_middleware(request: web.Request, handler):
     allowed = cors_origin(request.app[SETTINGS], request.headers.get("Origin"))
-    if allowed and request.method == "OPTIONS" and request.path.startswith(CORS_PATHS):
-        response = web.Response(status=204)
-        try:
-            routed = await handler(request)
-            response = routed
-        except web.HTTPException:
-            pass
-    else:
+    if not allowed or not request.path.startswith(CORS_PATHS):
+        return await handler(request)
+    preflight = request.method == "OPTIONS"
+    try:
         response = await handler(request)
-    if allowed and request.path.startswith(CORS_PATHS):
-        response.headers["Access-Control-Allow-Origin"] = allowed
-        response.headers["Vary"] = "Origin"
-        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = (
-                "Authorization, Content-Type, If-Match"
-            )
-            response.headers["Access-Control-Max-Age"] = "600"
+    except web.HTTPException as exc:
+        if not preflight:
+            raise
+        response = web.Response(status=204) if exc.status in (404, 405) else exc
+    response.headers["Access-Control-Allow-Origin"] = allowed
+    response.headers["Vary"] = "Origin"
+    response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
+    if preflight:
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-Match"
+        response.headers["Access-Control-Max-Age"] = "600"
     return response
 
 
@@ -121,4 +117,5 @@ def create_app(settings: Settings) -> web.Application:
     media.setup(app)
     realtime.setup(app)
     pages.setup(app)
+    api.setup_fallback(app)
     return app

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from livecast.app import create_app
+from livecast.bench.server import RedisProcess
 from livecast.config import Settings
 from livecast.store import catalog, connect
 from livecast.store.catalog import hash_key
-from tests.support import ADMIN_TOKEN, PRODUCTS, LiveServer, RedisProcess
+from tests.support import ADMIN_TOKEN, PRODUCTS, LiveServer
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,33 @@
-"""Benchmarks behind ``livecast bench relay|buy|chat``."""
+"""Benchmarks behind ``livecast bench relay|buy|chat``: they print figures, they are not tests.
+
+Every load loop is bounded in count and time and sends traffic to 127.0.0.1 only.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
+BENCHES = {
+    "relay": "one publisher, N viewers: server CPU, fps, loss, latency (vs transcoding)",
+    "buy": "K Socket.IO buyers: buys/s, ack latency, exact figures (vs Lua on Redis)",
+    "chat": "M clients, R messages/s: delivery latency with sales/viewers traffic",
+}
 
-def main(argv: list[str], settings) -> int:
-    print("livecast bench: not built yet (see the benchmark issue)", file=sys.stderr)
-    return 2
+
+def usage() -> str:
+    lines = ["usage: livecast bench {relay,buy,chat} [--help] [...]", ""]
+    lines += [f"  {name:<6} {about}" for name, about in BENCHES.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str], settings=None) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in BENCHES:
+        print(f"livecast bench: unknown benchmark {name!r}\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"{__name__}.{name}")
+    return module.main(rest) or 0

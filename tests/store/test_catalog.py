@@ -1,0 +1,78 @@
+"""Catalog rules (plain functions) and the catalog in a real Redis."""
+
+import pytest
+
+from livecast.store import InvalidInput, catalog, keys
+from livecast.store.catalog import parse_product, parse_show
+from tests.support import PRODUCTS
+
+
+def test_product_rules():
+    assert parse_product({"sku": "a-1", "name": " 김치 ", "price": 0})["name"] == "김치"
+    for bad in (
+        {"sku": "a", "name": "x", "price": -1},
+        {"sku": "a", "name": "x", "price": 1.5},
+        {"sku": "a", "name": "x", "price": True},
+        {"sku": "a", "name": "x", "price": "100"},
+        {"sku": "a b", "name": "x", "price": 1},
+        {"sku": "a", "name": "", "price": 1},
+        {"sku": "a", "name": "x", "price": 1, "stock": -5},
+        {"sku": "a", "name": "x", "price": 1, "max_per_order": 0},
+        {"sku": "a", "name": "x", "price": 1, "image": "javascript:alert(1)"},
+        {"sku": "a", "name": "x", "price": 1, "colour": "red"},
+        {"name": "x", "price": 1},
+        ["not", "an", "object"],
+    ):
+        with pytest.raises(InvalidInput):
+            parse_product(bad)
+
+
+def test_show_rules():
+    show = parse_show({"title": "t", "starts_at": "2026-12-01T19:00:00+09:00"})
+    assert show["starts_at"] == "2026-12-01T10:00:00Z" and show["currency"] == "KRW"
+    for bad in (
+        {},
+        {"title": ""},
+        {"title": "t", "currency": "won"},
+        {"title": "t", "starts_at": "tomorrow"},
+        {"title": "t", "products": {"sku": "a"}},
+        {"title": "t", "products": [PRODUCTS[0], PRODUCTS[0]]},
+    ):
+        with pytest.raises(InvalidInput):
+            parse_show(bad)
+
+
+async def test_keys_are_random_hashed_and_checked(r, show):
+    show_id = show["show"]["id"]
+    assert len(show["host_key"]) >= 22  # >= 128 bits in urlsafe base64
+    assert show["host_key"] != show["moderator_key"]
+    everything = []
+    for key in await r.keys("*"):
+        kind = await r.type(key)
+        if kind == "hash":
+            everything.append(str(await r.hgetall(key)))
+        elif kind == "set":
+            everything.append(str(await r.smembers(key)))
+    assert not any(show["host_key"] in text or show["moderator_key"] in text for text in everything)
+    assert await catalog.role_for_key(r, show_id, show["host_key"]) == "host"
+    assert await catalog.role_for_key(r, show_id, show["moderator_key"]) == "moderator"
+    assert await catalog.role_for_key(r, show_id, show["host_key"][:-1] + "x") is None
+    assert await catalog.role_for_key(r, show_id, None) is None
+
+
+async def test_status_moves_forward_and_a_show_can_resume(r, show):
+    show_id = show["show"]["id"]
+    assert await catalog.set_status(r, show_id, "live") == "scheduled"
+    assert await catalog.set_status(r, show_id, "ended") == "live"
+    with pytest.raises(InvalidInput):
+        await catalog.set_status(r, show_id, "scheduled")
+    assert await catalog.set_status(r, show_id, "live") == "ended"
+
+
+async def test_patch_stock_sets_remaining_and_null_is_unlimited(r, show):
+    show_id = show["show"]["id"]
+    product = await catalog.patch_product(r, show_id, "kimchi-1kg", {"stock": 7, "price": 11000})
+    assert (product["remaining"], product["price"]) == (7, 11000)
+    product = await catalog.patch_product(r, show_id, "kimchi-1kg", {"stock": None})
+    assert product["remaining"] is None
+    assert not await r.hexists(keys.stock(show_id), "kimchi-1kg")
