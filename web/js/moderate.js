@@ -58,7 +58,12 @@ socket.on("state", (state) => {
   chat.set(state.chat || state.messages || []);
   setPinned(state.pinned);
   setSlow(state.slow);
-  if (Array.isArray(state.words)) setWords(state.words);
+  const staff = state.mod || {};
+  if (Array.isArray(staff.words ?? state.words)) setWords(staff.words ?? state.words);
+  if (Array.isArray(staff.log)) {
+    fill($("#log"));
+    for (const entry of staff.log) addLog(entry);
+  }
   renderHeader();
 });
 trackConnection(socket, (state) => {
@@ -196,33 +201,38 @@ function renderUsers() {
   );
 }
 
-// the audit log
-const LOG_ACTIONS = { timeout: "timeout1", ban: "ban", unban: "unban", delete: "delete" };
+// the audit log: {actor, action, target, detail?, ts}; target is a user id or message id
+function nameOf(userId) {
+  for (const { msg } of chat.messages.values()) if (msg.user?.id === userId) return msg.user.name;
+  return users.get(String(userId))?.name || String(userId);
+}
+
 function addLog(entry = {}) {
   const list = $("#log");
   list.querySelector(".none")?.remove();
-  const actor = entry.actor && typeof entry.actor === "object" ? entry.actor.name : entry.actor;
-  const target = entry.target && typeof entry.target === "object" ? entry.target.name || entry.target.id : entry.target;
+  const action = String(entry.action || "");
+  const target = entry.target;
+  const onUser = ["ban", "timeout", "unban"].includes(action) && target;
+  const detail = entry.detail?.seconds ? ` (${entry.detail.seconds} s)` : "";
   list.prepend(
     h(
       "li",
-      { dataset: { action: String(entry.action || "") } },
+      { dataset: { action } },
       h("time", {}, formatTime(entry.ts ? tsMs(entry.ts) : Date.now())),
-      h("span", { class: "actor" }, actor || "?"),
+      h("span", { class: "actor" }, String(entry.actor ?? "?")),
       " · ",
-      h("span", { class: "action" }, String(entry.action || "")),
-      target !== undefined && target !== null ? ` · ${typeof target === "string" ? target : JSON.stringify(target)}` : "",
+      h("span", { class: "action" }, action + detail),
+      onUser ? ` · ${nameOf(target)}` : target ? ` · ${target}` : "",
+      entry.detail?.text ? ` · “${entry.detail.text}”` : "",
     ),
   );
   while (list.children.length > 300) list.lastElementChild.remove();
-  // ban/timeout from another moderator: offer unban here too
-  const action = String(entry.action || "").replace(/^mod:/, "");
-  const userId = entry.target && typeof entry.target === "object" ? entry.target.id : entry.target;
-  if ((action === "ban" || action === "timeout") && userId && !users.has(String(userId))) {
-    const name = entry.target?.name || String(userId);
-    noteUser({ id: userId, name }, LOG_ACTIONS[action]);
-  } else if (action === "unban" && userId && users.has(String(userId))) {
-    noteUser({ id: userId }, "unban");
+  // bans and timeouts from any moderator can be undone here
+  if (action === "ban" || action === "timeout") {
+    const kind = action === "ban" ? "ban" : entry.detail?.seconds > 60 ? "timeout10" : "timeout1";
+    noteUser({ id: target, name: nameOf(target) }, kind);
+  } else if (action === "unban" && users.has(String(target))) {
+    noteUser({ id: target }, "unban");
   }
 }
 

@@ -50,7 +50,7 @@ async function load() {
 async function choose(index) {
   recording = recordings[index];
   video.src = recording.url;
-  events = await getSidecar(recording.url);
+  events = await getSidecar(recording);
   resetChat(0);
   renderMoments();
 }

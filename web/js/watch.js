@@ -44,15 +44,18 @@ socket.on("state", (state) => {
 });
 socket.on("connect", renderConnection);
 socket.on("disconnect", renderConnection);
+function bannedNotice() {
+  $("#chat-input").disabled = true;
+  $("#chat-input").placeholder = t("chat.banned_notice");
+}
 socket.on("connect_error", (err) => {
-  if (err.message === "banned") {
-    $("#chat-input").disabled = true;
-    $("#chat-input").placeholder = t("chat.banned_notice");
-  }
+  if (err.message === "banned") bannedNotice();
   renderConnection();
 });
+socket.on("banned", bannedNotice);
 socket.on("pinned", setPinned);
 socket.on("muted", ({ until } = {}) => {
+  if (!until || until < Date.now()) return;
   toast(t("chat.muted_until", { time: until ? formatTime(until) : "…" }), { kind: "error" });
 });
 socket.on("purchase", justBought);

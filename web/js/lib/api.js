@@ -39,8 +39,8 @@ export function sidecarUrl(recordingUrl) {
 }
 
 /** [{t, kind, data}] sorted by t; a missing sidecar or bad lines give what could be read. */
-export async function getSidecar(recordingUrl) {
-  const res = await fetch(sidecarUrl(recordingUrl), { cache: "no-store" });
+export async function getSidecar(recording) {
+  const res = await fetch(recording.events_url || sidecarUrl(recording.url), { cache: "no-store" });
   if (!res.ok) return [];
   const events = [];
   for (const line of (await res.text()).split("\n")) {
