@@ -232,8 +232,8 @@ function railItem(product) {
   const refs = {
     price: h("span", { class: "price-slot" }),
     badge: h("span", { class: "badge-featured", hidden: true }, t("studio.featured")),
-    left: h("b"),
-    sold: h("b"),
+    left: h("b", { class: "left" }),
+    sold: h("b", { class: "sold-count" }),
     countdown: h("span", { class: "countdown-slot" }),
     dealPrice: h("input", {
       class: "input",

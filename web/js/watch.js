@@ -133,7 +133,8 @@ function renderCard() {
   const root = $("#featured");
   root.hidden = !product || model.status === "ended";
   if (!product) return;
-  if (!card || card.sku !== product.sku || card.lang !== document.documentElement.lang) {
+  const identity = `${product.sku}|${model.featured === product.sku}|${document.documentElement.lang}`;
+  if (!card || card.identity !== identity) {
     const figures = new ProductFigures(model, product.sku, { onBuy: buy });
     const open = h("button", { type: "button", class: "open", onclick: () => openSheet(product.sku) }, product.name);
     fill(
@@ -151,7 +152,7 @@ function renderCard() {
       h("div", { class: "buy-box" }, figures.qtyBox, figures.buyButton),
     );
     root.setAttribute("aria-label", product.name);
-    card = { sku: product.sku, figures, lang: document.documentElement.lang };
+    card = { sku: product.sku, figures, identity };
   }
   const soldOut = card.figures.update();
   root.classList.toggle("soldout", Boolean(soldOut));
