@@ -68,6 +68,7 @@ function renderStatus() {
   pill.textContent = t(`status.${status}`);
   $("#soon").hidden = status !== "scheduled";
   $("#ended").hidden = status !== "ended";
+  $("#stage").classList.toggle("is-ended", status === "ended");
   $("#replay-link").href = `/replay/${encodeURIComponent(showId)}`;
   setText($("#soon-at"), model.startsAt ? t("watch.soon.at", { when: formatWhen(model.startsAt) }) : "");
   setText($("#title"), model.title);
