@@ -1,7 +1,6 @@
 """The realtime plane: Socket.IO chat, buys, reactions and moderation."""
 
-from aiohttp import web
+from .plane import EVENTS, Realtime
+from .server import REALTIME, setup
 
-
-def setup(app: web.Application) -> None:
-    """Attach the Socket.IO server to the app."""
+__all__ = ["EVENTS", "REALTIME", "Realtime", "setup"]

@@ -13,12 +13,22 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from .embedded import EmbeddedRedis
 from .errors import RedisUnavailable
 
+MAX_CONNECTIONS = 64
+POOL_TIMEOUT = 10  # seconds a command waits for a free connection
+
 
 def connect(url: str, **kwargs) -> aioredis.Redis:
-    """An asyncio client answering str (``decode_responses``)."""
+    """An asyncio client answering str (``decode_responses``).
+
+    The pool blocks when all its connections are busy: redis-py's default pool raises
+    ``MaxConnectionsError`` past 100 concurrent commands (a burst of buys would fail).
+    """
     kwargs.setdefault("decode_responses", True)
     kwargs.setdefault("health_check_interval", 30)
-    return aioredis.from_url(url, **kwargs)
+    kwargs.setdefault("max_connections", MAX_CONNECTIONS)
+    kwargs.setdefault("timeout", POOL_TIMEOUT)
+    pool = aioredis.BlockingConnectionPool.from_url(url, **kwargs)
+    return aioredis.Redis.from_pool(pool)
 
 
 async def check(r: aioredis.Redis, url: str) -> None:

@@ -1,0 +1,307 @@
+"""The media plane's state and rules: who may publish, who may watch, when a show ends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from .. import hub
+from ..appkeys import HUB, METRICS, REDIS, SETTINGS
+from ..errors import ApiError
+from ..store import catalog
+from ..store.errors import StoreError
+from .recorder import Recorder, recording_url
+from .relay import ShowRelay
+from .sessions import SdpError, WhepSession, WhipSession, offered_video_codecs
+
+
+@dataclass
+class MediaOptions:
+    no_media_timeout: float = 10.0  # a WHIP session with no media this long ends
+    reconnect_grace: float = 30.0  # the show stays live this long for the host to come back
+    stale_after: float = 2.0  # a WHIP session silent this long may be replaced by a new POST
+    pli_interval: float = 0.3  # at most one PLI upstream per interval per show
+    keyframe_every: float = 4.0  # while recording, a keyframe at least this often (seeking)
+    max_publishers: int = 50  # live WHIP sessions per process (503 beyond)
+    video_queue: int = 60  # frames queued per viewer before it drops to the next keyframe
+    audio_queue: int = 100
+    retry_after: int = 5  # seconds, on 503
+    record: bool = True
+
+
+log = logging.getLogger(__name__)
+
+
+class MediaPlane:
+    def __init__(self, app: web.Application, options: MediaOptions | None = None) -> None:
+        self.app = app
+        self.options = options or MediaOptions()
+        self.relays: dict[str, ShowRelay] = {}
+        self.whip: dict[str, WhipSession] = {}
+        self.whep: dict[str, WhepSession] = {}
+        self.recorders: dict[str, Recorder] = {}  # file name -> recorder
+        self._tasks: set[asyncio.Task] = set()
+        self._grace: dict[str, asyncio.Task] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def settings(self):
+        return self.app[SETTINGS]
+
+    @property
+    def metrics(self):
+        return self.app[METRICS]
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("media task failed", exc_info=task.exception())
+
+    def relay(self, show: str) -> ShowRelay:
+        relay = self.relays.get(show)
+        if relay is None:
+            relay = self.relays[show] = ShowRelay(
+                show,
+                pli_interval=self.options.pli_interval,
+                keyframe_every=self.options.keyframe_every,
+                on_forward=self._forwarded,
+            )
+        return relay
+
+    def _forwarded(self, kind: str, count: int) -> None:
+        self.metrics.forwarded_packets.labels(kind).inc(count)
+
+    def _update_gauges(self) -> None:
+        self.metrics.live_shows.set(sum(1 for r in self.relays.values() if r.host is not None))
+        self.metrics.whep_sessions.set(len(self.whep))
+        self.metrics.recordings.set(len(self.recorders))
+
+    # the host
+    async def publish(self, show: str, offer: str) -> WhipSession:
+        """A WHIP POST with the host key: 409 while another session is live, else go live."""
+        async with self._lock:  # one POST at a time decides who the host is
+            relay = self.relay(show)
+            current = relay.host
+            if current is not None and current.alive(self.options.stale_after):
+                raise ApiError(409, "already_live", "another WHIP session is live for this show")
+            live = sum(1 for r in self.relays.values() if r.host is not None and r is not relay)
+            if live >= self.options.max_publishers:
+                raise ApiError(
+                    503,
+                    "at_capacity",
+                    "this server is at its limit of live shows",
+                    headers={"Retry-After": str(self.options.retry_after)},
+                )
+            session = WhipSession(
+                relay, on_end=self.host_ended, no_media_timeout=self.options.no_media_timeout
+            )
+            relay.pending += 1
+            try:
+                answer = await session.start(offer, self.settings)
+            except SdpError as exc:
+                await session.close()
+                raise ApiError(400, exc.code, str(exc)) from None
+            except BaseException:
+                await session.close()
+                raise
+            finally:
+                relay.pending -= 1
+            if current is not None:
+                await self._drop_host(current, "replaced")
+            self.whip[session.id] = session
+            session.answer = answer
+            grace = self._grace.pop(show, None)
+            if grace is not None:
+                grace.cancel()
+            relay.attach_host(session)
+            self._start_recording(relay, session)
+            self._update_gauges()
+        await self._set_status(show, "live")
+        return session
+
+    def _start_recording(self, relay: ShowRelay, session: WhipSession) -> None:
+        if not self.options.record:
+            return
+        recorder = Recorder(
+            self.settings.recordings_dir / relay.show,
+            relay.show,
+            secrets.token_urlsafe(6),
+            session.video_codec,
+            relay.timeline.origin,
+        )
+        recorder.start()
+        relay.recorder = recorder
+        self.recorders[recorder.file] = recorder
+        self.app[HUB].publish(
+            relay.show,
+            hub.RECORDING_STARTED,
+            {"file": recorder.file, "url": recording_url(relay.show, recorder.file)},
+        )
+
+    async def _stop_recording(self, relay: ShowRelay) -> None:
+        recorder = relay.recorder
+        if recorder is None:
+            return
+        relay.recorder = None
+        await asyncio.get_running_loop().run_in_executor(None, recorder.stop_blocking)
+        self.recorders.pop(recorder.file, None)
+        self._update_gauges()
+        self.app[HUB].publish(
+            relay.show,
+            hub.RECORDING_STOPPED,
+            {
+                "file": recorder.file,
+                "url": recording_url(relay.show, recorder.file),
+                "duration": round(recorder.duration, 3),
+            },
+        )
+
+    async def _drop_host(self, session: WhipSession, reason: str) -> bool:
+        """Close a host session; True if it was the show's current host."""
+        self.whip.pop(session.id, None)
+        relay = self.relays.get(session.show)
+        was_host = relay is not None and relay.detach_host(session)
+        await session.close()
+        if was_host:
+            await self._stop_recording(relay)
+        self._update_gauges()
+        log.info("WHIP session for %s ended (%s)", session.show, reason)
+        return was_host
+
+    async def end_broadcast(self, session: WhipSession) -> None:
+        """WHIP DELETE: the host ended the show."""
+        if await self._drop_host(session, "deleted"):
+            await self._set_status(session.show, "ended")
+        await self._forget_if_idle(session.show)
+
+    async def _forget_if_idle(self, show: str) -> None:
+        """Drop a show's relay once it has no host, no viewers and no grace timer."""
+        relay = self.relays.get(show)
+        if relay is None or relay.host is not None or relay.viewers or relay.pending:
+            return
+        if show in self._grace:
+            return
+        del self.relays[show]
+        await relay.stop()
+
+    def host_ended(self, session: WhipSession, reason: str) -> None:
+        """ICE failed or no media: keep the show live for a reconnect, then end it."""
+        self._spawn(self._host_lost(session, reason))
+
+    async def _host_lost(self, session: WhipSession, reason: str) -> None:
+        if await self._drop_host(session, reason):
+            show = session.show
+            old = self._grace.pop(show, None)
+            if old is not None:
+                old.cancel()
+            self._grace[show] = self._spawn(self._end_after_grace(show))
+
+    async def _end_after_grace(self, show: str) -> None:
+        await asyncio.sleep(self.options.reconnect_grace)
+        if self._grace.get(show) is asyncio.current_task():
+            del self._grace[show]
+        relay = self.relays.get(show)
+        if relay is None or relay.host is None:
+            await self._set_status(show, "ended")
+        await self._forget_if_idle(show)
+
+    async def _set_status(self, show: str, status: str) -> None:
+        try:
+            previous = await catalog.set_status(self.app[REDIS], show, status)
+        except (StoreError, RedisError) as exc:
+            log.warning("could not set show %s %s: %s", show, status, exc)
+            return
+        if previous != status:
+            self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": status})
+
+    # viewers
+    async def watch(self, show: str, offer: str) -> WhepSession:
+        if len(self.whep) >= self.settings.max_viewers:
+            raise ApiError(
+                503,
+                "at_capacity",
+                "this server has as many viewers as it takes",
+                headers={"Retry-After": str(self.options.retry_after)},
+            )
+        relay = self.relay(show)
+        offered = offered_video_codecs(offer)
+        if relay.video_codec is not None:
+            codec = relay.video_codec
+            if "m=video" in offer and codec not in offered:
+                raise ApiError(
+                    422,
+                    "codec_mismatch",
+                    f"the host sends {codec}; the offer has {', '.join(offered) or 'none'}",
+                )
+        else:
+            # not live yet: the browsers' common codec, unless the player only has H.264
+            codec = "VP8" if "VP8" in offered or "H264" not in offered else "H264"
+        session = WhepSession(
+            relay,
+            video_codec=codec,
+            max_video=self.options.video_queue,
+            max_audio=self.options.audio_queue,
+            on_end=self.viewer_ended,
+        )
+        relay.pending += 1
+        try:
+            session.answer = await session.start(offer, self.settings)
+        except SdpError as exc:
+            await session.close()
+            status = 422 if exc.code == "codec_mismatch" else 400
+            raise ApiError(status, exc.code, str(exc)) from None
+        except BaseException:
+            await session.close()
+            raise
+        finally:
+            relay.pending -= 1
+        self.whep[session.id] = session
+        relay.viewers.add(session)
+        self._update_gauges()
+        return session
+
+    def viewer_ended(self, session: WhepSession, reason: str) -> None:
+        self._spawn(self.stop_viewer(session))
+
+    async def stop_viewer(self, session: WhepSession) -> None:
+        self.whep.pop(session.id, None)
+        relay = self.relays.get(session.show)
+        if relay is not None:
+            relay.viewers.discard(session)
+        await session.close()
+        self._update_gauges()
+        await self._forget_if_idle(session.show)
+
+    # recording sidecar
+    def on_hub_event(self, event: hub.Event) -> None:
+        relay = self.relays.get(event.show)
+        if relay is not None and relay.recorder is not None:
+            relay.recorder.add_event(event)
+
+    async def close(self) -> None:
+        """App cleanup: every peer connection closed, every recording finished."""
+        for task in list(self._grace.values()):
+            task.cancel()
+        self._grace.clear()
+        for session in list(self.whep.values()):
+            await self.stop_viewer(session)
+        for session in list(self.whip.values()):
+            if await self._drop_host(session, "shutdown"):
+                await self._set_status(session.show, "ended")
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for relay in list(self.relays.values()):
+            await relay.stop()

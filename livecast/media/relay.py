@@ -1,0 +1,201 @@
+"""The forwarding core: one show's host frames fanned out to its viewers, never decoded.
+
+The host's receivers hand complete encoded frames to :meth:`ShowRelay.on_frame`. Each
+frame becomes ONE ``av.Packet`` (pts on the show's own timeline, so a host that
+reconnects does not make viewers' timestamps jump back) shared by every viewer's
+:class:`ViewerTrack`, whose ``RTCRtpSender`` packetizes it. Per viewer the cost is a
+queue put, packetization, SRTP and a UDP send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import time
+from collections.abc import Callable
+
+import av
+
+from .aiortc_tap import PacketTrack
+from .keyframe import KeyframeRequester, is_keyframe
+
+log = logging.getLogger(__name__)
+
+
+class ViewerTrack(PacketTrack):
+    """What one viewer's sender reads: a bounded queue of shared packets.
+
+    Video starts at a keyframe. On overflow the queue is emptied and the viewer waits
+    for the next keyframe (one is requested); audio drops its oldest packet instead.
+    Nothing is queued until the sender first asks for a packet (the viewer is connected).
+    """
+
+    def __init__(self, kind: str, codec_name: str, *, max_queue: int, need_keyframe) -> None:
+        super().__init__(kind)
+        self.codec_name = codec_name
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=max_queue)
+        self._need_keyframe: Callable[[], None] = need_keyframe
+        self.reading = False
+        self.waiting_keyframe = kind == "video"
+        self.delivered = 0
+        self.dropped = 0
+        self.overflows = 0
+
+    def push(self, packet: av.Packet, keyframe: bool) -> bool:
+        """Queue a packet for this viewer; False if it was dropped."""
+        if not self.reading or self.readyState != "live":
+            return False
+        if self.kind == "video":
+            if self.waiting_keyframe:
+                if not keyframe:
+                    self.dropped += 1
+                    return False
+                self.waiting_keyframe = False
+            if self._queue.full():
+                self._drain()
+                self.overflows += 1
+                if not keyframe:
+                    self.waiting_keyframe = True
+                    self.dropped += 1
+                    self._need_keyframe()
+                    return False
+        elif self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(packet)
+        return True
+
+    def restart(self) -> None:
+        """A new host stream begins: drop what is queued and wait for its keyframe."""
+        self._drain()
+        if self.kind == "video":
+            self.waiting_keyframe = True
+
+    def _drain(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+            self.dropped += 1
+
+    async def next_packet(self):
+        if not self.reading:
+            self.reading = True
+            if self.kind == "video":
+                self._need_keyframe()
+        packet = await self._queue.get()
+        self.delivered += 1
+        return packet
+
+
+class Timeline:
+    """Maps each host session's RTP timestamps onto one continuous show timeline.
+
+    The first frame of a kind in a session is placed at its arrival time on the show's
+    clock (never before the last packet sent), later ones follow the host's timestamps.
+    """
+
+    def __init__(self) -> None:
+        self.origin = time.monotonic()
+        self._anchor: dict[str, tuple[int, int]] = {}
+        self._last: dict[str, int] = {}
+
+    def new_session(self) -> None:
+        self._anchor.clear()
+
+    def now_ticks(self, clock_rate: int) -> int:
+        return int((time.monotonic() - self.origin) * clock_rate)
+
+    def place(self, kind: str, timestamp: int, clock_rate: int) -> int:
+        anchor = self._anchor.get(kind)
+        if anchor is None:
+            base = self.now_ticks(clock_rate)
+            if kind in self._last:
+                base = max(base, self._last[kind] + 1)
+            anchor = self._anchor[kind] = (timestamp, base)
+        pts = anchor[1] + timestamp - anchor[0]
+        last = self._last.get(kind)
+        if last is not None and pts <= last:
+            pts = last + 1
+        self._last[kind] = pts
+        return pts
+
+
+class ShowRelay:
+    """One show: the current host session, its codecs, and the viewers fed from it."""
+
+    def __init__(
+        self, show: str, *, pli_interval: float, keyframe_every: float = 0.0, on_forward=None
+    ) -> None:
+        self.show = show
+        self.host = None  # the current WhipSession
+        self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
+        self.viewers: set = set()  # WhepSession
+        self.pending = 0  # WHIP/WHEP offers being negotiated
+        self.timeline = Timeline()
+        self.keyframes = KeyframeRequester(self._send_pli, interval=pli_interval)
+        self.recorder = None
+        self.frames_in = 0
+        # while recording, ask for a keyframe if none came for this long (seekable files)
+        self.keyframe_every = keyframe_every
+        self._last_keyframe = 0.0
+        self._on_forward = on_forward
+        self._time_bases: dict[int, fractions.Fraction] = {}
+
+    async def _send_pli(self) -> bool:
+        host = self.host
+        if host is None:
+            return False
+        return await host.request_keyframe()
+
+    def attach_host(self, session) -> None:
+        self.host = session
+        self.timeline.new_session()
+        if session.video_codec:
+            self.video_codec = session.video_codec
+        for viewer in list(self.viewers):
+            viewer.host_changed(self.video_codec)
+
+    def detach_host(self, session) -> bool:
+        if self.host is session:
+            self.host = None
+            return True
+        return False
+
+    def on_frame(self, session, kind: str, codec_name: str, clock_rate: int, data: bytes, ts: int):
+        """A complete encoded frame from ``session``'s receiver (on the event loop)."""
+        if session is not self.host:
+            return
+        self.frames_in += 1
+        keyframe = is_keyframe(codec_name, data) if kind == "video" else True
+        if kind == "video" and codec_name != self.video_codec:
+            self.video_codec = codec_name
+            for viewer in list(self.viewers):
+                viewer.host_changed(codec_name)
+        pts = self.timeline.place(kind, ts, clock_rate)
+        packet = av.Packet(data)
+        packet.pts = pts
+        packet.dts = pts
+        time_base = self._time_bases.get(clock_rate)
+        if time_base is None:
+            time_base = self._time_bases[clock_rate] = fractions.Fraction(1, clock_rate)
+        packet.time_base = time_base
+        sent = 0
+        for viewer in self.viewers:
+            if viewer.push(kind, packet, keyframe):
+                sent += 1
+        if keyframe and kind == "video":
+            self._last_keyframe = time.monotonic()
+        if self.recorder is not None:
+            if (
+                kind == "video"
+                and self.keyframe_every
+                and time.monotonic() - self._last_keyframe > self.keyframe_every
+            ):
+                self._last_keyframe = time.monotonic()  # one request per period
+                self.keyframes.request()
+            self.recorder.write(kind, data, pts - self.recorder.origin_ticks(clock_rate), keyframe)
+        if self._on_forward is not None and sent:
+            self._on_forward(kind, sent)
+
+    async def stop(self) -> None:
+        await self.keyframes.stop()

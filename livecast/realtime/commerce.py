@@ -1,0 +1,179 @@
+"""Buys, the featured product and timed deals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from .. import hub
+from ..store import catalog, keys, sales
+from ..store.errors import InvalidInput, UnknownProduct
+from .errors import EventError, Invalid
+from .members import Member
+from .payload import matching, obj, whole
+
+if TYPE_CHECKING:
+    from .plane import Realtime
+
+log = logging.getLogger(__name__)
+
+DEAL_MAX_SECONDS = 24 * 3600
+BUY_MESSAGES = {
+    "sold_out": "this product is sold out",
+    "insufficient_stock": "not enough units left for that quantity",
+    "limit_exceeded": "more than one order may hold",
+    "not_live": "the show is not live",
+    "unknown_product": "no such product in this show",
+    "unknown_show": "no such show",
+    "invalid": "the order is not valid",
+}
+
+
+def mask_name(name: str) -> str:
+    """A buyer's name for the "just bought" toast: 김민수 -> 김*수, john -> j***."""
+    name = name.strip()
+    if not name:
+        return "***"
+    if name.isascii():
+        return name[0] + "***"
+    if len(name) == 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# buy
+async def buy(rt: Realtime, member: Member, payload: Any) -> dict:
+    try:
+        sku, qty, order_id = sales.parse_buy(payload)
+    except InvalidInput as exc:
+        rt.metrics.buys.labels("invalid").inc()
+        raise Invalid(exc.message) from None
+    result = await rt.buyer.buy(member.show, member.id, member.name, sku, qty, order_id)
+    if not result["ok"]:
+        rt.metrics.buys.labels(result["error"]).inc()
+        return {**result, "message": BUY_MESSAGES.get(result["error"], result["error"])}
+    rt.metrics.buys.labels("replayed" if result.get("replayed") else "ok").inc()
+    if not result.get("replayed"):
+        rt.metrics.units_sold.inc(qty)
+        await after_sale(rt, member, result)
+    return result
+
+
+async def after_sale(rt: Realtime, member: Member, result: dict) -> None:
+    show = member.show
+    rt.broadcasts.sales_changed(show)
+    if result.get("remaining") == 0:
+        # only the buy that took the last unit sees 0 (the script is atomic): once per product
+        await rt.emit("soldout", {"sku": result["sku"]}, room=rt.show_room(show))
+        rt.hub.publish(show, hub.SOLDOUT, {"sku": result["sku"]})
+    if await rt.r.set(keys.throttle(show, "purchase"), 1, px=300, nx=True):
+        toast = {"name": mask_name(member.name), "sku": result["sku"], "qty": result["qty"]}
+        await rt.emit("purchase", toast, room=rt.show_room(show))
+
+
+# featured product
+async def feature(rt: Realtime, member: Member, payload: Any) -> dict:
+    data = obj(payload)
+    if "sku" not in data:
+        raise Invalid("sku is required (null to unpin)")
+    sku = data["sku"]
+    if sku is not None:
+        matching(sku, "sku", catalog.SKU_RE)
+    try:
+        await catalog.set_featured(rt.r, member.show, sku)
+    except UnknownProduct as exc:
+        raise EventError(exc.message, code="unknown_product") from None
+    await rt.emit("featured", {"sku": sku}, room=rt.show_room(member.show))
+    rt.hub.publish(member.show, hub.FEATURED, {"sku": sku})
+    return {"ok": True, "sku": sku}
+
+
+# deals
+async def deal_start(rt: Realtime, member: Member, payload: Any) -> dict:
+    data = obj(payload)
+    sku = matching(data.get("sku"), "sku", catalog.SKU_RE)
+    price = whole(data.get("price"), "price", minimum=0, maximum=catalog.MAX_PRICE)
+    seconds = whole(data.get("seconds"), "seconds", minimum=1, maximum=DEAL_MAX_SECONDS)
+    try:
+        await catalog.get_product(rt.r, member.show, sku)
+    except UnknownProduct as exc:
+        raise EventError(exc.message, code="unknown_product") from None
+    deal = {"sku": sku, "price": price, "ends_at": now_ms() + seconds * 1000}
+    async with rt.r.pipeline(transaction=True) as tx:
+        tx.delete(keys.deal(member.show))
+        tx.hset(keys.deal(member.show), mapping=deal)
+        tx.pexpireat(keys.deal(member.show), deal["ends_at"])
+        await tx.execute()
+    rt.deals.arm(member.show, deal["ends_at"])
+    await announce_deal(rt, member.show, deal)
+    return {"ok": True, **deal}
+
+
+async def deal_end(rt: Realtime, member: Member, payload: Any) -> dict:
+    data = obj(payload, empty_ok=True)
+    sku = data.get("sku")
+    if sku is not None:
+        matching(sku, "sku", catalog.SKU_RE)
+    current = await catalog.active_deal(rt.r, member.show)
+    if current is None:
+        return {"ok": True, "ended": False}
+    if sku is not None and current["sku"] != sku:
+        raise Invalid(f"the running deal is on {current['sku']}, not {sku}")
+    await rt.r.delete(keys.deal(member.show))
+    rt.deals.disarm(member.show)
+    await announce_deal(rt, member.show, None)
+    return {"ok": True, "ended": True}
+
+
+async def announce_deal(rt: Realtime, show: str, deal: dict | None) -> None:
+    await rt.emit("deal", deal, room=rt.show_room(show))
+    rt.hub.publish(show, hub.DEAL, deal)
+
+
+class DealTimers:
+    """Ends each show's deal on time: ``deal null`` goes out when ends_at passes."""
+
+    def __init__(self, rt: Realtime):
+        self._rt = rt
+        self._tasks: dict[str, asyncio.Task] = {}
+
+    def arm(self, show: str, ends_at: int) -> None:
+        self.disarm(show)
+        self._tasks[show] = asyncio.create_task(self._expire(show, ends_at))
+
+    def disarm(self, show: str) -> None:
+        task = self._tasks.pop(show, None)
+        if task is not None:
+            task.cancel()
+
+    async def _expire(self, show: str, ends_at: int) -> None:
+        try:
+            await asyncio.sleep(max(0, ends_at - now_ms()) / 1000)
+            current = await self._rt.r.hget(keys.deal(show), "ends_at")
+            if current is not None and int(current) != ends_at:
+                return  # replaced by a newer deal (maybe started through another process)
+            if current is not None:
+                await self._rt.r.delete(keys.deal(show))
+            await announce_deal(self._rt, show, None)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("ending the deal of show %s failed", show)
+        finally:
+            if self._tasks.get(show) is asyncio.current_task():
+                del self._tasks[show]
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,104 @@
+"""Who is on the other end of a socket: auth parsing, roles and signed viewer tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from ..store import catalog
+
+NAME_MAX = 40
+VIEWER_ID_RE = re.compile(r"^v[A-Za-z0-9_-]{16}$")
+ROLES = ("host", "moderator", "viewer")
+STAFF = ("host", "moderator")
+
+
+class Refused(Exception):
+    """A connection refused with a contract CODE (unknown_show, bad_key, banned, invalid)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Member:
+    sid: str
+    show: str
+    id: str
+    name: str
+    role: str
+    token: str | None = None
+
+    @property
+    def staff(self) -> bool:
+        return self.role in STAFF
+
+    def public(self) -> dict:
+        return {"id": self.id, "name": self.name, "role": self.role}
+
+    def you(self) -> dict:
+        return {**self.public(), "token": self.token}
+
+
+@dataclass(frozen=True)
+class Auth:
+    show: str
+    name: str | None
+    key: str | None
+    token: str | None
+
+
+def parse_auth(auth: Any) -> Auth:
+    """Check the connect ``auth`` object's shape; raises Refused('invalid')."""
+    if not isinstance(auth, dict):
+        raise Refused("invalid")
+    show, name, key, token = (auth.get(k) for k in ("show", "name", "key", "token"))
+    if not isinstance(show, str) or not catalog.SHOW_ID_RE.match(show):
+        raise Refused("unknown_show" if isinstance(show, str) and len(show) < 100 else "invalid")
+    if key is not None and (not isinstance(key, str) or len(key) > 200):
+        raise Refused("invalid")
+    if token is not None and (not isinstance(token, str) or len(token) > 200):
+        raise Refused("invalid")
+    if name is not None:
+        if not isinstance(name, str):
+            raise Refused("invalid")
+        name = name.strip()
+        if len(name) > NAME_MAX or any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+            raise Refused("invalid")
+        name = name or None
+    return Auth(show, name, key or None, token or None)
+
+
+# viewer tokens: "<viewer id>.<HMAC-SHA256 of it, base64url>"
+def _signature(secret: str, user: str) -> str:
+    digest = hmac.new(secret.encode(), b"viewer:" + user.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_viewer_id() -> str:
+    return "v" + secrets.token_urlsafe(12)
+
+
+def issue_token(secret: str, user: str) -> str:
+    return f"{user}.{_signature(secret, user)}"
+
+
+def verify_token(secret: str, token: str | None) -> str | None:
+    """The viewer id a token was issued for, or None if it is not ours."""
+    if not token or token.count(".") != 1:
+        return None
+    user, signature = token.split(".")
+    if not VIEWER_ID_RE.match(user):
+        return None
+    return user if hmac.compare_digest(signature, _signature(secret, user)) else None
+
+
+def default_name(role: str, user: str) -> str:
+    return {"host": "host", "moderator": "moderator"}.get(role, f"guest-{user[1:5]}")

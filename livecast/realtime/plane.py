@@ -1,0 +1,277 @@
+"""The realtime plane's core: who is connected, the event table, state on connect, rooms."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from .. import hub
+from ..appkeys import HUB, METRICS, REDIS, SETTINGS
+from ..store import catalog, keys
+from ..store import chat as chat_store
+from ..store import moderation as mod_store
+from ..store.errors import StoreError
+from ..store.sales import Buyer
+from . import chat, commerce, moderation
+from .broadcast import Broadcasts
+from .errors import EventError, Forbidden, Invalid
+from .members import (
+    ROLES,
+    STAFF,
+    Auth,
+    Member,
+    Refused,
+    default_name,
+    issue_token,
+    new_viewer_id,
+    parse_auth,
+    verify_token,
+)
+
+log = logging.getLogger(__name__)
+
+HISTORY_ON_CONNECT = 50
+Handler = Callable[["Realtime", Member, Any], Awaitable[dict]]
+
+# event -> (roles allowed, handler)
+EVENTS: dict[str, tuple[tuple[str, ...], Handler]] = {
+    "chat:send": (ROLES, chat.send),
+    "react": (ROLES, chat.react),
+    "buy": (("viewer",), commerce.buy),
+    "product:feature": (("host",), commerce.feature),
+    "deal:start": (("host",), commerce.deal_start),
+    "deal:end": (("host",), commerce.deal_end),
+    "mod:delete": (STAFF, moderation.delete),
+    "mod:clear": (STAFF, moderation.clear),
+    "mod:pin": (STAFF, moderation.pin),
+    "mod:slow": (STAFF, moderation.slow),
+    "mod:words": (STAFF, moderation.words),
+    "mod:timeout": (STAFF, moderation.timeout),
+    "mod:ban": (STAFF, moderation.ban),
+    "mod:unban": (STAFF, moderation.unban),
+}
+
+
+class Realtime:
+    """Owns the Socket.IO server's state for one app (one process)."""
+
+    def __init__(self, app: web.Application, sio: socketio.AsyncServer):
+        self.app = app
+        self.sio = sio
+        self.settings = app[SETTINGS]
+        self.hub: hub.Hub = app[HUB]
+        self.metrics = app[METRICS]
+        self.process_id = uuid.uuid4().hex[:16]
+        self.members: dict[str, Member] = {}
+        self.viewer_counts: Counter[str] = Counter()
+        self.broadcasts = Broadcasts(self)
+        self.deals = commerce.DealTimers(self)
+        self._tasks: set[asyncio.Task] = set()
+        self.r = None
+        self.buyer: Buyer | None = None
+        self.limits: chat_store.SendLimits | None = None
+
+    # rooms
+    @staticmethod
+    def show_room(show: str) -> str:
+        return f"show:{show}"
+
+    @staticmethod
+    def mods_room(show: str) -> str:
+        return f"mods:{show}"
+
+    @staticmethod
+    def user_room(show: str, user: str) -> str:
+        return f"user:{show}:{user}"
+
+    async def emit(self, event: str, data: Any, *, room: str) -> None:
+        await self.sio.emit(event, data, room=room)
+
+    # lifecycle (aiohttp cleanup_ctx)
+    async def ctx(self, app: web.Application):
+        self.r = app[REDIS]
+        self.buyer = Buyer(self.r)
+        self.limits = chat_store.SendLimits(self.r)
+        unsubscribe = self.hub.subscribe(self.on_hub_event)
+        self.broadcasts.start()
+        try:
+            yield
+        finally:
+            unsubscribe()
+            await self.broadcasts.stop()
+            await self.deals.stop()
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._forget_viewers()
+            await self.sio.shutdown()
+            await self._close_manager()
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Close this process's Engine.IO connections, so the server does not wait on them."""
+        if self.sio.eio.sockets:
+            try:
+                await self.sio.eio.disconnect()
+            except Exception:
+                log.exception("closing Socket.IO connections on shutdown failed")
+
+    async def _forget_viewers(self) -> None:
+        try:
+            async with self.r.pipeline(transaction=False) as p:
+                for show in self.viewer_counts:
+                    p.hdel(keys.viewers(show), self.process_id)
+                await p.execute()
+        except Exception:
+            log.exception("could not remove this process's viewer counts")
+        self.viewer_counts.clear()
+
+    async def _close_manager(self) -> None:
+        manager = self.sio.manager
+        thread = getattr(manager, "thread", None)
+        if thread is not None:
+            thread.cancel()
+            await asyncio.gather(thread, return_exceptions=True)
+        for name in ("pubsub", "redis"):
+            client = getattr(manager, name, None)
+            if client is not None:
+                try:
+                    await client.aclose()
+                except Exception:
+                    log.exception("closing the Socket.IO Redis manager's %s failed", name)
+
+    def spawn(self, coro: Awaitable) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("realtime task failed", exc_info=task.exception())
+
+    # hub: media plane and REST API -> clients
+    def on_hub_event(self, event: hub.Event) -> None:
+        room = self.show_room(event.show)
+        if event.kind == hub.SHOW_STATUS:
+            data = event.data if isinstance(event.data, dict) else {"status": event.data}
+            self.spawn(self.emit("show", {"status": data.get("status")}, room=room))
+        elif event.kind == hub.PRODUCTS:
+            self.spawn(self.emit("products", event.data, room=room))
+            self.broadcasts.sales_changed(event.show)
+
+    # connections
+    async def connect(self, sid: str, auth: Any) -> None:
+        """Admit a socket or raise Refused(code)."""
+        member = await self.identify(sid, parse_auth(auth))
+        self.members[sid] = member
+        show = member.show
+        await self.sio.enter_room(sid, self.show_room(show))
+        await self.sio.enter_room(sid, self.user_room(show, member.id))
+        if member.staff:
+            await self.sio.enter_room(sid, self.mods_room(show))
+        if member.role == "viewer":
+            self.viewer_counts[show] += 1
+            await self.r.hincrby(keys.viewers(show), self.process_id, 1)
+            self.broadcasts.viewers_changed(show)
+            await mod_store.add_socket(self.r, show, member.id, sid)
+        self.metrics.socket_clients.inc()
+        self.spawn(self.send_state(member))
+
+    async def identify(self, sid: str, auth: Auth) -> Member:
+        if not await catalog.show_exists(self.r, auth.show):
+            raise Refused("unknown_show")
+        if auth.key is not None:
+            role = await catalog.role_for_key(self.r, auth.show, auth.key)
+            if role is None:
+                raise Refused("bad_key")
+            user = "host" if role == "host" else "m" + catalog.hash_key(auth.key)[:12]
+            token = None
+        else:
+            role = "viewer"
+            user = verify_token(self.settings.secret, auth.token) or new_viewer_id()
+            if await mod_store.ban_record(self.r, auth.show, user):
+                raise Refused("banned")
+            token = issue_token(self.settings.secret, user)
+        name = auth.name or default_name(role, user)
+        return Member(sid=sid, show=auth.show, id=user, name=name, role=role, token=token)
+
+    async def disconnect(self, sid: str) -> None:
+        member = self.members.pop(sid, None)
+        if member is None:
+            return
+        self.metrics.socket_clients.dec()
+        if member.role == "viewer":
+            self.viewer_counts[member.show] -= 1
+            await self.r.hincrby(keys.viewers(member.show), self.process_id, -1)
+            self.broadcasts.viewers_changed(member.show)
+            await mod_store.remove_socket(self.r, member.show, member.id, sid)
+
+    async def send_state(self, member: Member) -> None:
+        # the CONNECT packet goes out after the connect handler returns: wait for it
+        for _ in range(500):
+            if self.sio.manager.is_connected(member.sid, "/"):
+                break
+            if member.sid not in self.members:
+                return
+            await asyncio.sleep(0.01)
+        await self.sio.emit("state", await self.state_for(member), to=member.sid)
+
+    async def state_for(self, member: Member) -> dict:
+        show = member.show
+        view = await catalog.public_view(self.r, show)
+        room = await mod_store.settings(self.r, show)
+        state = {
+            "show": view,
+            "products": view["products"],
+            "featured": view["featured"],
+            "deal": view["deal"],
+            "sales": {
+                p["sku"]: {"sold": p["sold"], "remaining": p["remaining"]} for p in view["products"]
+            },
+            "chat": await chat_store.history(self.r, show, HISTORY_ON_CONNECT),
+            "viewers": view["viewers"],
+            "pinned": room["pinned"],
+            "slow": room["slow"],
+            "you": member.you(),
+        }
+        if member.role == "viewer":
+            _, muted_until, _, _ = await mod_store.chat_blocks(self.r, show, member.id)
+            state["muted"] = {"until": muted_until}
+        if member.staff:
+            state["mod"] = {
+                "log": await mod_store.recent_actions(self.r, show),
+                "words": await mod_store.blocked_words(self.r, show),
+            }
+        return state
+
+    # events
+    async def handle(self, event: str, sid: str, args: tuple) -> dict:
+        """Run one client event; always returns the ack (never raises)."""
+        member = self.members.get(sid)
+        entry = EVENTS.get(event) if isinstance(event, str) else None
+        try:
+            if member is None:
+                raise Invalid("not connected")
+            if entry is None:
+                raise Invalid("unknown event")
+            if len(args) > 1:
+                raise Invalid("one payload object expected")
+            roles, handler = entry
+            if member.role not in roles:
+                raise Forbidden(f"{event} is not for a {member.role}")
+            return await handler(self, member, args[0] if args else None)
+        except EventError as exc:
+            return exc.ack()
+        except StoreError as exc:
+            return {"ok": False, "error": exc.code, "message": exc.message}
+        except Exception:
+            log.exception("event %s from %s failed", event, sid)
+            return {"ok": False, "error": "internal", "message": "internal error, try again"}

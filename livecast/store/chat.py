@@ -1,0 +1,79 @@
+"""Chat history in a capped Redis stream, and the per-viewer send limits."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from . import keys
+
+HISTORY_CAP = 500  # messages kept per show (approximately: XADD MAXLEN ~)
+MESSAGE_ID_RE = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+# INCR a window counter; the first hit starts the window's expiry
+RATE_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def message_from_entry(entry_id: str, fields: dict) -> dict:
+    """A stream entry as the ``chat`` event carries it."""
+    return {
+        "id": entry_id,
+        "user": {
+            "id": fields.get("uid", ""),
+            "name": fields.get("name", ""),
+            "role": fields.get("role", "viewer"),
+        },
+        "text": fields.get("text", ""),
+        "ts": int(fields.get("ts", 0)),
+    }
+
+
+async def append(r, show_id: str, user: dict, text: str) -> dict:
+    """Store a message as typed; returns it with its id (the stream entry id)."""
+    ts = now_ms()
+    fields = {"uid": user["id"], "name": user["name"], "role": user["role"], "text": text, "ts": ts}
+    entry_id = await r.xadd(keys.chat(show_id), fields, maxlen=HISTORY_CAP, approximate=True)
+    return message_from_entry(entry_id, fields)
+
+
+async def history(r, show_id: str, count: int = 50) -> list[dict]:
+    """The last ``count`` messages, oldest first."""
+    entries = await r.xrevrange(keys.chat(show_id), count=count)
+    return [message_from_entry(entry_id, fields) for entry_id, fields in reversed(entries)]
+
+
+async def delete(r, show_id: str, ids: list[str]) -> int:
+    return await r.xdel(keys.chat(show_id), *ids) if ids else 0
+
+
+async def clear(r, show_id: str) -> None:
+    await r.delete(keys.chat(show_id))
+
+
+class SendLimits:
+    """Rate limit and slow mode, counted in Redis so every process and tab shares them."""
+
+    def __init__(self, r):
+        self._r = r
+        self._rate = r.register_script(RATE_SCRIPT)
+
+    async def over_rate(self, show_id: str, user: str, limit: int, window_ms: int) -> bool:
+        count = await self._rate(keys=[keys.chat_rate(show_id, user)], args=[window_ms])
+        return int(count) > limit
+
+    async def slow_wait_ms(self, show_id: str, user: str, seconds: int) -> int:
+        """0 if the viewer may send now (and starts its wait), else ms left to wait."""
+        if seconds <= 0:
+            return 0
+        key = keys.chat_slow(show_id, user)
+        if await self._r.set(key, 1, px=seconds * 1000, nx=True):
+            return 0
+        return max(1, int(await self._r.pttl(key)))

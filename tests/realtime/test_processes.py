@@ -1,0 +1,43 @@
+"""Two `livecast serve` processes on one Redis share rooms, chat, bans and counters."""
+
+import uuid
+
+import pytest
+
+from livecast.store import keys
+
+SECRET = "shared-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def two_servers(live_server, redis_server, redis_url):
+    env = {"REDIS_URL": redis_server.tcp_url, "LIVECAST_SECRET": SECRET}
+    return live_server(env=env), live_server(env=env)
+
+
+async def test_two_processes_share_a_room(two_servers, connect, live_show, r):
+    one, two = two_servers
+    show = live_show["show"]["id"]
+    alice = await connect({"show": show, "name": "alice"}, base=one.base_url)
+    bob = await connect({"show": show, "name": "bob"}, base=two.base_url)
+    mod = await connect({"show": show, "key": live_show["moderator_key"]}, base=two.base_url)
+    # chat from one process reaches a client of the other
+    ack = await alice.call("chat:send", {"text": "from one <i>to</i> two"})
+    message = await bob.wait_for("chat", lambda m: m["id"] == ack["id"])
+    assert message["text"] == "from one <i>to</i> two"
+    # the viewer count is summed over processes
+    await alice.wait_for("viewers", lambda d: d["count"] == 2)
+    # sales bought through one are broadcast to the other
+    buy = {"sku": "kimchi-1kg", "qty": 3, "order_id": uuid.uuid4().hex}
+    assert (await bob.call("buy", buy))["ok"]
+    await alice.wait_for("sales", lambda s: s["kimchi-1kg"]["sold"] == 3)
+    # the token is valid on either process; a ban through two disconnects alice on one
+    assert (await mod.call("mod:ban", {"user": alice.you["id"]}))["ok"]
+    await alice.until(lambda: not alice.sio.connected, what="alice disconnected")
+    again = await connect({"show": show, "name": "x"}, base=one.base_url)
+    assert again.you["id"] != alice.you["id"]
+    # a process that stops takes its viewer count with it
+    assert len(await r.hgetall(keys.viewers(show))) == 2
+    await again.close()
+    assert one.stop() == 0
+    assert list((await r.hgetall(keys.viewers(show))).values()) == ["1"]
