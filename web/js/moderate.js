@@ -17,8 +17,7 @@ const NAME = "livecast.nick";
 
 // users this page knows were acted on: id -> {id, name, action}
 const users = new Map();
-const WORDS = `livecast.words.${showId}`;
-let words = JSON.parse(sessionStorage.getItem(WORDS) || "[]");
+let words = [];
 
 let key = readKey("moderate", showId);
 if (!key) key = await askKey($("#gate"), { help: t("key.mod_help") });
@@ -126,10 +125,9 @@ $("#clear-dialog").addEventListener("close", () => {
   if ($("#clear-dialog").returnValue === "clear") moderate(socket, "mod:clear", {}, t("mod.clear"));
 });
 
-// blocked words (the server keeps them; this page shows what its acks return or what it added)
+// blocked words: the server keeps them (state.mod.words, and each mod:words ack)
 function setWords(list) {
   words = [...new Set(list.map(String))].sort();
-  sessionStorage.setItem(WORDS, JSON.stringify(words));
   fill(
     $("#words"),
     words.length

@@ -118,6 +118,7 @@ async function startCamera() {
     cameraProblem(null);
   } catch (err) {
     cameraProblem(err);
+    await listDevices().catch(() => {});
     return false;
   }
   const old = stream;
