@@ -1,4 +1,4 @@
-"""Browser fixtures: one real `livecast serve` and one Debian Chromium for the whole session.
+"""Browser fixtures: one real `livecast serve` per session, one Debian Chromium per module.
 
 Each test creates its own show (a fresh show id), so tests share the server without
 sharing state. Screenshots land in test-artifacts/ (git-ignored).
@@ -48,14 +48,16 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+# module scope: while Playwright's sync API is open it keeps an asyncio loop running in
+# this thread, which the async tests of the other folders must not meet
+@pytest.fixture(scope="module")
 def playwright():
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright):
     b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     yield b

@@ -190,7 +190,14 @@ async function goLive() {
     const state = pc.connectionState;
     if (state === "connected") setLinkState("live");
     else if (state === "disconnected") setLinkState("reconnecting");
-    else if (state === "failed") setLinkState("failed");
+    else if (state === "failed") {
+      // drop the dead session without DELETE (the show stays live for a while on the
+      // server); Go live again replaces it
+      session = null;
+      meter = null;
+      pc.close();
+      setLinkState("failed");
+    }
     else setLinkState("connecting");
   };
   pc.addEventListener("connectionstatechange", follow);
