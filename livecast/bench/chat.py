@@ -17,6 +17,7 @@ import os
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -37,6 +38,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=20, help="measured time (default 20)")
     p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     p.add_argument("--buy-rate", type=float, default=20, help="buys/s alongside (default 20)")
+    p.add_argument(
+        "--timed",
+        type=int,
+        default=100,
+        help="clients that parse and time every message; "
+        "the others only count frames (default 100)",
+    )
     p.add_argument("--pin", action="store_true", help="server on core 0, load on the others")
     p.add_argument("--json", dest="json_path", help="write the figures as JSON")
     p.add_argument("--plot", help="draw the latency distribution (PNG)")
@@ -51,20 +59,45 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 # worker process
-def worker_main(index, base_url, show_id, sku, clients, rate, seconds, buy_rate, start_at, out):
+@dataclass(frozen=True)
+class Job:
+    index: int
+    base_url: str
+    show_id: str
+    sku: str
+    clients: int
+    timed: int
+    rate: float
+    seconds: float
+    buy_rate: float
+    start_at: float
+    pin: bool
+
+
+def worker_main(job: Job, out) -> None:
     cpus = os.sched_getaffinity(0)
-    if len(cpus) > 1 and os.environ.get("LIVECAST_BENCH_PIN") == "1":
+    if job.pin and len(cpus) > 1:
         os.sched_setaffinity(0, cpus - {0})
-    result = asyncio.run(
-        worker(index, base_url, show_id, sku, clients, rate, seconds, buy_rate, start_at)
-    )
-    out.put(result)
+    try:
+        out.put(asyncio.run(worker(job)))
+    except BaseException as exc:
+        out.put({"failed": f"worker {job.index}: {exc!r}"})
+        raise
 
 
-async def worker(index, base_url, show_id, sku, count, rate, seconds, buy_rate, start_at):
+async def worker(job: Job) -> dict:
+    index, base_url, show_id, sku = job.index, job.base_url, job.show_id, job.sku
+    count, timed, rate, seconds = job.clients, job.timed, job.rate, job.seconds
+    buy_rate, start_at = job.buy_rate, job.start_at
     latencies: list[float] = []
     deliveries = 0
+    counted = 0
     events = {"sales": 0, "viewers": 0}
+
+    def on_raw(frame: str):
+        nonlocal counted
+        if frame.startswith('42["chat",') and "bench|" in frame:
+            counted += 1
 
     def on_event(event, data):
         nonlocal deliveries
@@ -82,8 +115,10 @@ async def worker(index, base_url, show_id, sku, count, rate, seconds, buy_rate, 
         refused = 0
         for n in range(count):
             auth = {"show": show_id, "name": f"w{index}-{n}"}
+            light = {"on_raw": on_raw} if n >= timed else {}
             try:
-                clients.append(await LightClient(session, base_url, auth, on_event).connect())
+                client = LightClient(session, base_url, auth, on_event, **light)
+                clients.append(await client.connect())
             except (ConnectRefused, aiohttp.ClientError, TimeoutError):
                 refused += 1
         # all workers start sending at the same moment
@@ -145,7 +180,9 @@ async def worker(index, base_url, show_id, sku, count, rate, seconds, buy_rate, 
         "acked": acked,
         "errors": error_codes,
         "send_seconds": elapsed_send,
-        "deliveries": deliveries,
+        "timed_clients": min(timed, len(clients)),
+        "timed_deliveries": deliveries,
+        "deliveries": deliveries + counted,
         "latencies": latencies,
         "events": events,
     }
@@ -169,25 +206,18 @@ def run(args) -> dict:
                 per_worker[i] += 1
             connect_budget = max(10.0, args.clients / 100)
             start_at = time.time() + connect_budget
-            os.environ["LIVECAST_BENCH_PIN"] = "1" if args.pin else "0"
             procs = [
                 ctx.Process(
                     target=worker_main,
                     args=(
-                        i,
-                        server.base_url,
-                        show_id,
-                        sku,
-                        n,
-                        args.rate / args.workers,
-                        args.seconds,
-                        args.buy_rate if i == 0 else 0,
-                        start_at,
+                        Job(i, server.base_url, show_id, sku, n, args.timed // args.workers,
+                            args.rate / args.workers, args.seconds,
+                            args.buy_rate if i == 0 else 0, start_at, args.pin),
                         out,
                     ),
-                )  # fmt: skip
+                )
                 for i, n in enumerate(per_worker)
-            ]
+            ]  # fmt: skip
             for proc in procs:
                 proc.start()
             progress(f"{args.workers} workers connecting {args.clients} clients")
@@ -197,6 +227,9 @@ def run(args) -> dict:
             time.sleep(args.seconds)
             cpu = (server.cpu_seconds() - cpu0) / (time.monotonic() - wall0) * 100
             results = [out.get(timeout=args.seconds + 120) for _ in procs]
+            failed = [r["failed"] for r in results if "failed" in r]
+            if failed:
+                raise RuntimeError("; ".join(failed))
             for proc in procs:
                 proc.join(30)
         finally:
@@ -211,7 +244,8 @@ def run(args) -> dict:
     for r in results:
         for code, n in r["errors"].items():
             errors[code] = errors.get(code, 0) + n
-    expected = acked * clients
+    timed = sum(r["timed_clients"] for r in results)
+    timed_deliveries = sum(r["timed_deliveries"] for r in results)
     figures = {
         "clients": clients,
         "refused": sum(r["refused"] for r in results),
@@ -220,7 +254,8 @@ def run(args) -> dict:
         "errors": errors,
         "deliveries": deliveries,
         "deliveries_per_s": deliveries / args.seconds,
-        "delivered_pct": 100 * deliveries / expected if expected else None,
+        # of the messages the server accepted, the share each timed client received
+        "delivered_pct": 100 * timed_deliveries / (acked * timed) if acked and timed else None,
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
         "max_ms": max(latencies) if latencies else None,

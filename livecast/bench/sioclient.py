@@ -27,11 +27,15 @@ class LightClient:
         base_url: str,
         auth: dict,
         on_event: Callable[[str, Any], None] | None = None,
+        *,
+        on_raw: Callable[[str], None] | None = None,
     ):
         self.session = session
         self.url = base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
         self.auth = auth
         self.on_event = on_event or (lambda event, data: None)
+        # on_raw: a light client hands over event frames unparsed (cheap counting)
+        self.on_raw = on_raw
         self.state: dict | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._acks: dict[int, asyncio.Future] = {}
@@ -70,6 +74,8 @@ class LightClient:
             elif data.startswith("44"):
                 self._refused = json.loads(data[2:]).get("message", "refused")
                 self._connected.set()
+            elif data.startswith("42") and self.on_raw is not None:
+                self.on_raw(data)
             elif data.startswith("42"):
                 event, *args = json.loads(data[data.index("[") :])
                 payload = args[0] if args else None

@@ -181,8 +181,11 @@ class MediaPlane:
 
     async def end_broadcast(self, session: WhipSession) -> None:
         """WHIP DELETE: the host ended the show."""
-        if await self._drop_host(session, "deleted"):
+        relay = self.relays.get(session.show)
+        if relay is not None and relay.host is session:
+            # before the recording stops, so "ended" lands in its sidecar too
             await self._set_status(session.show, "ended")
+        await self._drop_host(session, "deleted")
         await self._forget_if_idle(session.show)
 
     async def _forget_if_idle(self, show: str) -> None:

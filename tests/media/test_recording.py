@@ -81,7 +81,9 @@ async def test_live_session_is_recorded_with_its_events(
     sidecar = path.with_suffix(".events.jsonl")
     lines = [json.loads(line) for line in sidecar.read_text().splitlines()]
     kinds = [line["kind"] for line in lines]
-    assert kinds == [hub.SHOW_STATUS, hub.CHAT, hub.FEATURED]
+    assert kinds == [hub.SHOW_STATUS, hub.CHAT, hub.FEATURED, hub.SHOW_STATUS]
+    assert lines[-1]["data"] == {"status": "ended"}
+    assert abs(lines[-1]["t"] - item["duration"]) < 1.0
     assert lines[0]["data"] == {"status": "live"} and lines[0]["t"] < 0.5
     assert lines[1]["data"] == chat
     assert 1.0 < lines[1]["t"] < 2.5
