@@ -1,14 +1,14 @@
 // Moderate: the live chat with per-message actions, unban, slow mode, blocked words,
 // pin/unpin, clear chat and the audit log (mod:log), all over the contract's mod:* events.
 import { getShow } from "./lib/api.js";
-import { ChatView, chatError, tsMs } from "./lib/chat.js";
-import { $, fill, h, setText, showIdFromPath, toast } from "./lib/dom.js";
+import { ChatView, bindChatForm, tsMs } from "./lib/chat.js";
+import { $, fill, h, setText, showIdFromPath } from "./lib/dom.js";
 import { formatTime, initI18n, t } from "./lib/i18n.js";
 import { askKey, forgetKey, readKey, saveKey } from "./lib/keys.js";
 import { messageActions, moderate } from "./lib/moderation.js";
 import { formatNumber } from "./lib/money.js";
 import { ShowModel } from "./lib/show-model.js";
-import { connectShow, request, trackConnection } from "./lib/socket.js";
+import { connectShow, trackConnection } from "./lib/socket.js";
 
 initI18n();
 const showId = showIdFromPath();
@@ -235,18 +235,7 @@ function addLog(entry = {}) {
 }
 
 // the moderator's own chat messages
-$("#chat-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = $("#chat-input");
-  const text = input.value;
-  if (!text.trim()) return;
-  input.value = "";
-  const answer = await request(socket, "chat:send", { text });
-  if (!answer.ok) {
-    toast(chatError(answer.error), { kind: "error" });
-    input.value = text;
-  }
-});
+bindChatForm($("#chat-form"), $("#chat-input"), socket);
 
 function renderStatic() {
   renderHeader();

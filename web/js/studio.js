@@ -2,7 +2,7 @@
 // deals), figures and a per-minute chart, the chat with inline moderation.
 import { ApiError, getSales, getShow } from "./lib/api.js";
 import { PerMinute } from "./lib/chart.js";
-import { ChatView, chatError } from "./lib/chat.js";
+import { ChatView, bindChatForm } from "./lib/chat.js";
 import { $, fill, h, setText, showIdFromPath, throttle, toast } from "./lib/dom.js";
 import { initI18n, t } from "./lib/i18n.js";
 import { askKey, forgetKey, readKey, saveKey } from "./lib/keys.js";
@@ -395,18 +395,7 @@ window.addEventListener("langchange", () => {
 setInterval(() => chart.draw(), 10000);
 
 // the host's own chat messages (they carry the Host badge)
-$("#chat-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = $("#chat-input");
-  const text = input.value;
-  if (!text.trim()) return;
-  input.value = "";
-  const answer = await request(socket, "chat:send", { text });
-  if (!answer.ok) {
-    toast(chatError(answer.error), { kind: "error" });
-    input.value = text;
-  }
-});
+bindChatForm($("#chat-form"), $("#chat-input"), socket);
 
 setLinkState("idle");
 renderAll();

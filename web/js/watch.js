@@ -1,7 +1,7 @@
 // Watch: the WHEP player, the featured product with Buy, chat, hearts and "just bought".
 import { getShow } from "./lib/api.js";
 import { Buyer } from "./lib/buy.js";
-import { ChatView, chatError } from "./lib/chat.js";
+import { ChatView, bindChatForm, sendChat } from "./lib/chat.js";
 import { $, fill, h, icon, setText, showIdFromPath, throttle, toast } from "./lib/dom.js";
 import { formatTime, formatWhen, initI18n, t } from "./lib/i18n.js";
 import { formatNumber } from "./lib/money.js";
@@ -9,7 +9,7 @@ import { Player } from "./lib/player.js";
 import { ProductFigures } from "./lib/product-view.js";
 import { priceBlock, productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
-import { connectShow, request } from "./lib/socket.js";
+import { connectShow } from "./lib/socket.js";
 
 initI18n();
 const showId = showIdFromPath();
@@ -287,32 +287,17 @@ $("#nick-form").addEventListener("submit", () => {
   socket.auth.name = nick;
   // the server learns the name on connect: reconnect, then send what was waiting
   socket.once("state", () => {
-    if (pendingText) sendChat(pendingText);
+    if (pendingText) sendChat(socket, $("#chat-input"), pendingText);
     pendingText = null;
   });
   socket.disconnect().connect();
 });
 
-async function sendChat(text) {
-  const answer = await request(socket, "chat:send", { text });
-  if (!answer.ok) {
-    toast(chatError(answer.error), { kind: "error" });
-    if (!$("#chat-input").value) $("#chat-input").value = text;
-  }
-}
-
-$("#chat-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const input = $("#chat-input");
-  const text = input.value;
-  if (!text.trim()) return;
-  input.value = "";
-  if (!localStorage.getItem(NICK)) {
-    pendingText = text;
-    askNick();
-    return;
-  }
-  sendChat(text);
+bindChatForm($("#chat-form"), $("#chat-input"), socket, (text) => {
+  if (localStorage.getItem(NICK)) return true;
+  pendingText = text;
+  askNick();
+  return false;
 });
 
 // keep everything current

@@ -1,6 +1,7 @@
 // The chat list shared by studio, watch, moderate and replay. Names and texts are textContent.
-import { h } from "./dom.js";
+import { h, toast } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
+import { request } from "./socket.js";
 
 export class ChatView {
   /**
@@ -102,4 +103,26 @@ export function tsMs(ts) {
 export function chatError(code) {
   const known = ["muted", "banned", "rate_limited", "slow_mode", "blocked_word", "invalid"];
   return known.includes(code) ? t(`chat.error.${code}`) : t("chat.error.other", { code });
+}
+
+/** Send a chat message; on a refusal say why and put the text back in the input. */
+export async function sendChat(socket, input, text) {
+  const answer = await request(socket, "chat:send", { text });
+  if (!answer.ok) {
+    toast(chatError(answer.error), { kind: "error" });
+    if (!input.value) input.value = text;
+  }
+  return answer;
+}
+
+/** Wire a chat form; `beforeSend(text)` returning false holds the text (e.g. nickname first). */
+export function bindChatForm(form, input, socket, beforeSend = () => true) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    if (beforeSend(text) === false) return;
+    sendChat(socket, input, text);
+  });
 }
