@@ -6,9 +6,13 @@ viewers in a show, every chat message, ``sales`` or ``viewers`` update cost a th
 tasks. Here the encoded Engine.IO packets are appended straight to each recipient's
 send queue, which its writer drains as before.
 
+Websockets are also answered without permessage-deflate: chat and counter frames are a
+few hundred bytes, and a zlib context per connection (browsers always ask for one) costs
+memory and CPU on every frame of every broadcast.
+
 This is the one module that touches python-engineio's internals (``AsyncServer.sockets``,
-``AsyncSocket.queue`` and ``closed``), written against the pinned python-engineio 4.x;
-``check_internals`` (tested) fails loudly if an upgrade moves them.
+``_async['websocket']``, ``AsyncSocket.queue`` and ``closed``), written against the pinned
+python-engineio 4.x; ``check_internals`` (tested) fails loudly if an upgrade moves them.
 """
 
 from __future__ import annotations
@@ -16,15 +20,40 @@ from __future__ import annotations
 import asyncio
 
 import socketio
+from aiohttp import web
 from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
 from engineio.async_socket import AsyncSocket
 from socketio import packet
+
+
+class UncompressedWebSocket(eio_aiohttp.WebSocket):
+    """engineio's aiohttp websocket, answering without permessage-deflate."""
+
+    async def __call__(self, environ):
+        request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+
+def uncompressed_websockets(server: socketio.AsyncServer) -> None:
+    server.eio._async = {**server.eio._async, "websocket": UncompressedWebSocket}
 
 
 def check_internals(server: socketio.AsyncServer) -> None:
     """Raise RuntimeError naming what moved in python-engineio."""
     if not isinstance(getattr(server.eio, "sockets", None), dict):
         raise RuntimeError("python-engineio: AsyncServer.sockets is no longer a dict")
+    driver = getattr(server.eio, "_async", {}).get("websocket")
+    if driver is None or not issubclass(driver, eio_aiohttp.WebSocket):
+        raise RuntimeError("python-engineio: AsyncServer._async['websocket'] moved")
+    if "WebSocketResponse" not in eio_aiohttp.WebSocket.__call__.__code__.co_names:
+        raise RuntimeError("python-engineio: the aiohttp WebSocket driver changed")
     for name in ("queue", "closed"):
         if name not in AsyncSocket.__init__.__code__.co_names:
             raise RuntimeError(f"python-engineio: AsyncSocket.{name} moved")

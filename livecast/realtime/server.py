@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ..appkeys import SETTINGS
 from ..config import Settings
-from .fanout import LocalManager, RedisManager, check_internals
+from .fanout import LocalManager, RedisManager, check_internals, uncompressed_websockets
 from .namespace import ShowNamespace
 from .plane import Realtime
 
@@ -47,6 +47,7 @@ def create_server(settings: Settings) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
+    uncompressed_websockets(server)
     check_internals(server)
     return server
 

@@ -30,3 +30,14 @@ def test_packets_are_encoded_as_python_socketio_would():
     [pkt] = encode(server, "deal", None, "/")
     assert pkt.encode() == '42["deal"]'
     assert issubclass(RedisManager, socketio.AsyncRedisManager)
+
+
+async def test_websockets_are_answered_without_compression(aiohttp_client, app, show):
+    client = await aiohttp_client(app)
+    ws = await client.ws_connect("/socket.io/?EIO=4&transport=websocket", compress=15)
+    assert ws.compress == 0  # the server declined permessage-deflate
+    assert (await ws.receive_str(timeout=5)).startswith("0{")
+    await ws.send_str("40" + json.dumps({"show": show["show"]["id"], "name": "raw"}))
+    assert (await ws.receive_str(timeout=5)).startswith("40{")
+    await ws.send_str("41")  # a clean Socket.IO disconnect, as browsers send
+    await ws.close()
