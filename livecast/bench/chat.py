@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing as mp
 import os
 import tempfile
 import time
@@ -26,6 +25,7 @@ from .report import machine, percentile, plot, print_table, progress, write_json
 from .server import RedisProcess, ServerProcess
 from .setup import bench_show
 from .sioclient import ConnectRefused, LightClient
+from .workers import Workers, split
 
 MAX_CLIENTS = 10_000
 MAX_SECONDS = 300
@@ -71,18 +71,6 @@ class Job:
     seconds: float
     buy_rate: float
     start_at: float
-    pin: bool
-
-
-def worker_main(job: Job, out) -> None:
-    cpus = os.sched_getaffinity(0)
-    if job.pin and len(cpus) > 1:
-        os.sched_setaffinity(0, cpus - {0})
-    try:
-        out.put(asyncio.run(worker(job)))
-    except BaseException as exc:
-        out.put({"failed": f"worker {job.index}: {exc!r}"})
-        raise
 
 
 async def worker(job: Job) -> dict:
@@ -199,39 +187,23 @@ def run(args) -> dict:
             server.start()
             show_id, sku = bench_show(redis.url, stock=None)
             progress(f"server {server.base_url} (pid {server.pid}), show {show_id}")
-            ctx = mp.get_context("spawn")
-            out = ctx.Queue()
-            per_worker = [args.clients // args.workers] * args.workers
-            for i in range(args.clients % args.workers):
-                per_worker[i] += 1
+            per_worker = split(args.clients, args.workers)
             connect_budget = max(10.0, args.clients / 100)
             start_at = time.time() + connect_budget
-            procs = [
-                ctx.Process(
-                    target=worker_main,
-                    args=(
-                        Job(i, server.base_url, show_id, sku, n, args.timed // args.workers,
-                            args.rate / args.workers, args.seconds,
-                            args.buy_rate if i == 0 else 0, start_at, args.pin),
-                        out,
-                    ),
-                )
+            jobs = [
+                Job(i, server.base_url, show_id, sku, n, args.timed // args.workers,
+                    args.rate / args.workers, args.seconds, args.buy_rate if i == 0 else 0,
+                    start_at)
                 for i, n in enumerate(per_worker)
             ]  # fmt: skip
-            for proc in procs:
-                proc.start()
+            workers = Workers(worker, jobs, pin=args.pin).start()
             progress(f"{args.workers} workers connecting {args.clients} clients")
             time.sleep(max(0.0, start_at - time.time()))
             cpu0, wall0 = server.cpu_seconds(), time.monotonic()
             progress(f"sending {args.rate:g} messages/s for {args.seconds:g} s")
             time.sleep(args.seconds)
             cpu = (server.cpu_seconds() - cpu0) / (time.monotonic() - wall0) * 100
-            results = [out.get(timeout=args.seconds + 120) for _ in procs]
-            failed = [r["failed"] for r in results if "failed" in r]
-            if failed:
-                raise RuntimeError("; ".join(failed))
-            for proc in procs:
-                proc.join(30)
+            results = workers.results(timeout=args.seconds + 120)
         finally:
             server.stop()
             redis.stop()

@@ -45,7 +45,9 @@ class LightClient:
         self._refused: str | None = None
 
     async def connect(self, timeout: float = 10) -> LightClient:
-        self._ws = await self.session.ws_connect(self.url, timeout=aiohttp.ClientWSTimeout(timeout))
+        self._ws = await self.session.ws_connect(
+            self.url, timeout=aiohttp.ClientWSTimeout(timeout), compress=15
+        )
         opening = await self._ws.receive(timeout)
         if opening.type != aiohttp.WSMsgType.TEXT or not opening.data.startswith("0"):
             raise ConnectRefused(f"unexpected Engine.IO opening {opening.data!r}")

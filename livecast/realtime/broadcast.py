@@ -32,6 +32,7 @@ class Broadcasts:
         self._reactions: dict[str, Counter] = {}
         self._reactions_pending: set[str] = set()
         self._task: asyncio.Task | None = None
+        self._stopping = False
         self.started = asyncio.Event()
         self.exited = asyncio.Event()
 
@@ -48,6 +49,8 @@ class Broadcasts:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        # the flag ends the loop even if a library swallows the cancellation mid-flush
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -56,7 +59,7 @@ class Broadcasts:
     async def _run(self) -> None:
         self.started.set()
         try:
-            while True:
+            while not self._stopping:
                 await asyncio.sleep(PERIOD)
                 try:
                     await self.flush()
@@ -77,8 +80,8 @@ class Broadcasts:
             if await self._turn(show, "sales"):
                 self._sales.discard(show)
                 figures = await sales.sales_figures(rt.r, show)
+                await rt.publish(show, hub.SALES, figures)  # the recorder first
                 await rt.emit("sales", figures, room=rt.show_room(show))
-                rt.hub.publish(show, hub.SALES, figures)
         for show in list(self._viewers):
             if await self._turn(show, "viewers"):
                 self._viewers.discard(show)

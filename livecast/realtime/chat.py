@@ -48,7 +48,7 @@ async def send(rt: Realtime, member: Member, payload: Any) -> dict:
     await check_can_send(rt, member, text)
     message = await chat_store.append(rt.r, member.show, member.public(), text)
     await rt.emit("chat", message, room=rt.show_room(member.show))
-    rt.hub.publish(member.show, hub.CHAT, message)
+    await rt.publish(member.show, hub.CHAT, message)
     rt.metrics.chat_messages.inc()
     return {"ok": True, "id": message["id"], "ts": message["ts"]}
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEAL_MAX_SECONDS = 24 * 3600
+TOAST_PERIOD_MS = 300  # at most ~3 "just bought" toasts a second per show
 BUY_MESSAGES = {
     "sold_out": "this product is sold out",
     "insufficient_stock": "not enough units left for that quantity",
@@ -72,9 +73,11 @@ async def after_sale(rt: Realtime, member: Member, result: dict) -> None:
     rt.broadcasts.sales_changed(show)
     if result.get("remaining") == 0:
         # only the buy that took the last unit sees 0 (the script is atomic): once per product
+        await rt.publish(show, hub.SOLDOUT, {"sku": result["sku"]})
         await rt.emit("soldout", {"sku": result["sku"]}, room=rt.show_room(show))
-        rt.hub.publish(show, hub.SOLDOUT, {"sku": result["sku"]})
-    if await rt.r.set(keys.throttle(show, "purchase"), 1, px=300, nx=True):
+    if rt.toasts.due(show) and await rt.r.set(
+        keys.throttle(show, "purchase"), 1, px=TOAST_PERIOD_MS, nx=True
+    ):
         toast = {"name": mask_name(member.name), "sku": result["sku"], "qty": result["qty"]}
         await rt.emit("purchase", toast, room=rt.show_room(show))
 
@@ -92,7 +95,7 @@ async def feature(rt: Realtime, member: Member, payload: Any) -> dict:
     except UnknownProduct as exc:
         raise EventError(exc.message, code="unknown_product") from None
     await rt.emit("featured", {"sku": sku}, room=rt.show_room(member.show))
-    rt.hub.publish(member.show, hub.FEATURED, {"sku": sku})
+    await rt.publish(member.show, hub.FEATURED, {"sku": sku})
     return {"ok": True, "sku": sku}
 
 
@@ -135,44 +138,73 @@ async def deal_end(rt: Realtime, member: Member, payload: Any) -> dict:
 
 async def announce_deal(rt: Realtime, show: str, deal: dict | None) -> None:
     await rt.emit("deal", deal, room=rt.show_room(show))
-    rt.hub.publish(show, hub.DEAL, deal)
+    await rt.publish(show, hub.DEAL, deal)
+
+
+class ToastSampler:
+    """Per process, skip the Redis throttle while this process's own period has not passed."""
+
+    def __init__(self):
+        self._last: dict[str, float] = {}
+
+    def due(self, show: str) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(show, 0.0) < TOAST_PERIOD_MS / 1000:
+            return False
+        self._last[show] = now
+        return True
 
 
 class DealTimers:
-    """Ends each show's deal on time: ``deal null`` goes out when ends_at passes."""
+    """Ends each show's deal on time: ``deal null`` goes out when ends_at passes.
+
+    Every process arms a timer for every deal it hears of (its own, and the others'
+    through the hub bridge), so the deal still ends if the process that started it is
+    gone; a Redis key makes only one of them announce the end.
+    """
 
     def __init__(self, rt: Realtime):
         self._rt = rt
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[str, tuple[int, asyncio.Task]] = {}
+        self._stopping = False
 
     def arm(self, show: str, ends_at: int) -> None:
+        armed = self._tasks.get(show)
+        if armed is not None and armed[0] == ends_at or self._stopping:
+            return
         self.disarm(show)
-        self._tasks[show] = asyncio.create_task(self._expire(show, ends_at))
+        self._tasks[show] = (ends_at, asyncio.create_task(self._expire(show, ends_at)))
 
     def disarm(self, show: str) -> None:
-        task = self._tasks.pop(show, None)
-        if task is not None:
-            task.cancel()
+        armed = self._tasks.get(show)
+        if armed is not None and armed[1] is not asyncio.current_task():
+            del self._tasks[show]
+            armed[1].cancel()
 
     async def _expire(self, show: str, ends_at: int) -> None:
+        r = self._rt.r
         try:
             await asyncio.sleep(max(0, ends_at - now_ms()) / 1000)
-            current = await self._rt.r.hget(keys.deal(show), "ends_at")
+            current = await r.hget(keys.deal(show), "ends_at")
             if current is not None and int(current) != ends_at:
                 return  # replaced by a newer deal (maybe started through another process)
+            if not await r.set(keys.throttle(show, f"deal-end:{ends_at}"), 1, nx=True, ex=60):
+                return  # another process announced it
             if current is not None:
-                await self._rt.r.delete(keys.deal(show))
+                await r.delete(keys.deal(show))
             await announce_deal(self._rt, show, None)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("ending the deal of show %s failed", show)
         finally:
-            if self._tasks.get(show) is asyncio.current_task():
+            armed = self._tasks.get(show)
+            if armed is not None and armed[1] is asyncio.current_task():
                 del self._tasks[show]
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
+        self._stopping = True
+        tasks = [task for _, task in self._tasks.values()]
         self._tasks.clear()
         for task in tasks:
             task.cancel()

@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..store import catalog
@@ -17,6 +18,9 @@ NAME_MAX = 40
 VIEWER_ID_RE = re.compile(r"^v[A-Za-z0-9_-]{16}$")
 ROLES = ("host", "moderator", "viewer")
 STAFF = ("host", "moderator")
+# events a socket may send (react excepted: it only bumps a counter): sustained rate, burst
+EVENT_RATE = 50.0
+EVENT_BURST = 200.0
 
 
 class Refused(Exception):
@@ -35,10 +39,22 @@ class Member:
     name: str
     role: str
     token: str | None = None
+    allowance: float = EVENT_BURST
+    checked_at: float = field(default_factory=time.monotonic)
 
     @property
     def staff(self) -> bool:
         return self.role in STAFF
+
+    def take_event(self) -> bool:
+        """Token bucket per socket: False when it sends faster than EVENT_RATE for long."""
+        now = time.monotonic()
+        self.allowance = min(EVENT_BURST, self.allowance + (now - self.checked_at) * EVENT_RATE)
+        self.checked_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
 
     def public(self) -> dict:
         return {"id": self.id, "name": self.name, "role": self.role}

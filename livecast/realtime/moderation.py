@@ -40,7 +40,7 @@ async def delete(rt: Realtime, member: Member, payload: Any) -> dict:
     message_id = matching(obj(payload).get("id"), "id", chat_store.MESSAGE_ID_RE)
     removed = await chat_store.delete(rt.r, member.show, [message_id])
     await rt.emit("chat:deleted", {"ids": [message_id]}, room=rt.show_room(member.show))
-    rt.hub.publish(member.show, hub.CHAT_DELETED, {"ids": [message_id]})
+    await rt.publish(member.show, hub.CHAT_DELETED, {"ids": [message_id]})
     await record(rt, member, "delete", message_id)
     return {"ok": True, "deleted": removed}
 
@@ -49,7 +49,7 @@ async def clear(rt: Realtime, member: Member, payload: Any) -> dict:
     obj(payload, empty_ok=True)
     await chat_store.clear(rt.r, member.show)
     await rt.emit("chat:cleared", {}, room=rt.show_room(member.show))
-    rt.hub.publish(member.show, hub.CHAT_CLEARED, {})
+    await rt.publish(member.show, hub.CHAT_CLEARED, {})
     await record(rt, member, "clear", None)
     return {"ok": True}
 

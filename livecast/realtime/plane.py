@@ -20,8 +20,9 @@ from ..store import moderation as mod_store
 from ..store.errors import StoreError
 from ..store.sales import Buyer
 from . import chat, commerce, moderation
+from .bridge import HubBridge
 from .broadcast import Broadcasts
-from .errors import EventError, Forbidden, Invalid
+from .errors import EventError, Forbidden, Invalid, RateLimited
 from .members import (
     ROLES,
     STAFF,
@@ -73,10 +74,12 @@ class Realtime:
         self.viewer_counts: Counter[str] = Counter()
         self.broadcasts = Broadcasts(self)
         self.deals = commerce.DealTimers(self)
+        self.toasts = commerce.ToastSampler()
         self._tasks: set[asyncio.Task] = set()
         self.r = None
         self.buyer: Buyer | None = None
         self.limits: chat_store.SendLimits | None = None
+        self.bridge: HubBridge | None = None
 
     # rooms
     @staticmethod
@@ -94,17 +97,31 @@ class Realtime:
     async def emit(self, event: str, data: Any, *, room: str) -> None:
         await self.sio.emit(event, data, room=room)
 
+    async def publish(self, show: str, kind: str, data: Any) -> None:
+        """On this process's hub, and (several processes) on the others' through Redis."""
+        self.hub.publish(show, kind, data)
+        if self.bridge is not None:
+            try:
+                await self.bridge.publish(show, kind, data)
+            except Exception:
+                log.exception("sharing hub event %s with other processes failed", kind)
+
     # lifecycle (aiohttp cleanup_ctx)
     async def ctx(self, app: web.Application):
         self.r = app[REDIS]
         self.buyer = Buyer(self.r)
         self.limits = chat_store.SendLimits(self.r)
         unsubscribe = self.hub.subscribe(self.on_hub_event)
+        if self.settings.redis_url:  # other processes may share this Redis
+            self.bridge = HubBridge(self.r, self.hub, self.process_id)
+            await self.bridge.start()
         self.broadcasts.start()
         try:
             yield
         finally:
             unsubscribe()
+            if self.bridge is not None:
+                await self.bridge.stop()
             await self.broadcasts.stop()
             await self.deals.stop()
             tasks = list(self._tasks)
@@ -116,12 +133,21 @@ class Realtime:
             await self._close_manager()
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Close this process's Engine.IO connections, so the server does not wait on them."""
-        if self.sio.eio.sockets:
-            try:
-                await self.sio.eio.disconnect()
-            except Exception:
-                log.exception("closing Socket.IO connections on shutdown failed")
+        """Close this process's Engine.IO connections, so the server does not wait on them.
+
+        ``close(wait=False)``: waiting for queued packets to drain could hang on a client
+        that stopped reading.
+        """
+        sockets = list(self.sio.eio.sockets.values())
+        if not sockets:
+            return
+        closing = [
+            s.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT) for s in sockets
+        ]
+        try:
+            await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 2)
+        except TimeoutError:
+            log.warning("some Socket.IO connections did not close in 2 s")
 
     async def _forget_viewers(self) -> None:
         try:
@@ -166,6 +192,12 @@ class Realtime:
         elif event.kind == hub.PRODUCTS:
             self.spawn(self.emit("products", event.data, room=room))
             self.broadcasts.sales_changed(event.show)
+        elif event.kind == hub.DEAL:
+            # any process's deal: arm a timer here too (one process announces the end)
+            if isinstance(event.data, dict) and isinstance(event.data.get("ends_at"), int):
+                self.deals.arm(event.show, event.data["ends_at"])
+            elif event.data is None:
+                self.deals.disarm(event.show)
 
     # connections
     async def connect(self, sid: str, auth: Any) -> None:
@@ -227,6 +259,8 @@ class Realtime:
     async def state_for(self, member: Member) -> dict:
         show = member.show
         view = await catalog.public_view(self.r, show)
+        if view["deal"]:
+            self.deals.arm(show, view["deal"]["ends_at"])  # e.g. a deal from before a restart
         room = await mod_store.settings(self.r, show)
         state = {
             "show": view,
@@ -267,6 +301,8 @@ class Realtime:
             roles, handler = entry
             if member.role not in roles:
                 raise Forbidden(f"{event} is not for a {member.role}")
+            if event != "react" and not member.take_event():
+                raise RateLimited("too many events, slow down")
             return await handler(self, member, args[0] if args else None)
         except EventError as exc:
             return exc.ack()

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ..appkeys import SETTINGS
 from ..config import Settings
+from .fanout import LocalManager, RedisManager, check_internals, uncompressed_websockets
 from .namespace import ShowNamespace
 from .plane import Realtime
 
@@ -33,11 +34,12 @@ def origin_check(settings: Settings):
 
 
 def create_server(settings: Settings) -> socketio.AsyncServer:
-    manager = None
     if settings.redis_url:
         # several `livecast serve` processes share rooms through Redis pub/sub
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel=PUBSUB_CHANNEL)
-    return socketio.AsyncServer(
+        manager = RedisManager(settings.redis_url, channel=PUBSUB_CHANNEL)
+    else:
+        manager = LocalManager()
+    server = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=origin_check(settings),
@@ -45,6 +47,9 @@ def create_server(settings: Settings) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
+    uncompressed_websockets(server)
+    check_internals(server)
+    return server
 
 
 def setup(app: web.Application) -> Realtime:

@@ -77,7 +77,7 @@ class Peer:
 
     async def close(self):
         with contextlib.suppress(Exception):
-            await self.sio.disconnect()
+            await asyncio.wait_for(self.sio.disconnect(), 5)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ def order() -> str:
     return uuid.uuid4().hex
 
 
-async def test_buy_acks_figures_and_broadcasts_sales(connect, live_show, r):
+async def test_buy_acks_figures_and_broadcasts_sales(connect, live_show, r, rt):
     show = live_show["show"]["id"]
     buyer = await connect({"show": show, "name": "김민수"})
     watcher = await connect({"show": show, "name": "watcher"})
@@ -22,6 +22,10 @@ async def test_buy_acks_figures_and_broadcasts_sales(connect, live_show, r):
     toast = await watcher.wait_for("purchase")
     assert toast == {"name": "김*수", "sku": "kimchi-1kg", "qty": 2}
     assert await r.xlen(keys.orders(show)) == 1
+    metric = rt.metrics.registry.get_sample_value
+    assert metric("livecast_units_sold_total") == 2
+    assert metric("livecast_buys_total", {"result": "ok"}) == 1
+    assert metric("livecast_socket_clients") == 2
 
 
 async def test_buy_refusals(connect, show, r):

@@ -1,6 +1,7 @@
 """Host actions (featured product, timed deals) and the hub in both directions."""
 
 import asyncio
+import time
 import uuid
 
 import aiohttp
@@ -144,3 +145,13 @@ async def test_sales_are_coalesced_under_a_storm(connect, live_show):
     # at most ~10 per second whatever the rate (one extra for the last flush)
     assert count <= 10 * seconds + 2, (count, seconds, elapsed)
     assert len(watcher.received("purchase")) <= 4 * seconds + 2
+
+
+async def test_a_deal_from_before_a_restart_still_ends(connect, live_show, r):
+    show = live_show["show"]["id"]
+    ends_at = int(time.time() * 1000) + 800
+    await r.hset(keys.deal(show), mapping={"sku": "tote", "price": 10, "ends_at": ends_at})
+    await r.pexpireat(keys.deal(show), ends_at)
+    viewer = await connect({"show": show, "name": "v"})
+    assert viewer.state["deal"] == {"sku": "tote", "price": 10, "ends_at": ends_at}
+    await viewer.wait_for("deal", lambda d: d is None, timeout=5)

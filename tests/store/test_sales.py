@@ -95,3 +95,15 @@ def test_parse_buy():
     ):
         with pytest.raises(InvalidInput):
             sales.parse_buy(bad)
+
+
+async def test_batched_buys_survive_a_script_flush(r, live_show, buyer):
+    show_id = live_show["show"]["id"]
+    await buyer.buy(show_id, "u", "n", "tote", 1, "order-warm")  # script loaded
+    await r.script_flush()
+    answers = await asyncio.gather(
+        *(buyer.buy(show_id, f"u{i}", "n", "tote", 1, f"order-flush-{i}") for i in range(20))
+    )
+    assert all(a["ok"] and not a.get("replayed") for a in answers)
+    assert sorted(a["sold"] for a in answers) == list(range(2, 22))
+    assert await r.xlen(keys.orders(show_id)) == 21

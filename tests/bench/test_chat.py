@@ -1,0 +1,26 @@
+"""A small run of `livecast bench chat` keeps it working (figures are not asserted)."""
+
+import json
+
+import pytest
+
+from livecast.bench import chat
+
+
+def test_bench_chat_small_run(tmp_path, capsys):
+    out_json = tmp_path / "chat.json"
+    argv = ["--clients", "20", "--rate", "5", "--seconds", "2", "--timed", "10",
+            "--workers", "1", "--buy-rate", "5", "--json", str(out_json)]  # fmt: skip
+    assert chat.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "deliveries/s" in out and "p99 ms" in out
+    figures = json.loads(out_json.read_text())["figures"]
+    assert figures["clients"] == 20 and figures["acked"] == 10
+    assert figures["delivered_pct"] == 100.0  # every timed client got every accepted message
+    assert figures["sales_events"] > 0  # the buyer kept the coalesced sales flowing
+
+
+@pytest.mark.parametrize("flag", [["--clients", "0"], ["--seconds", "0"], ["--rate", "0"]])
+def test_bench_chat_is_bounded(flag):
+    with pytest.raises(SystemExit):
+        chat.parse_args(flag)
