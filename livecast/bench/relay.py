@@ -395,6 +395,8 @@ async def ramp(args, mode: str) -> dict:
             figures = step_figures(args, n, joins, join_wall, answers, track.sent,
                                    track.ambiguous, wall, cpu, ingest)  # fmt: skip
             figures["mode"] = mode
+            # the machine's 1-minute load average: other work on a shared host shows here
+            figures["loadavg"] = os.getloadavg()[0]
             figures["load_cpu_pct"] = 100 * (own + sum(a["cpu_s"] for a in answers)) / wall
             figures["publisher_kbps"] = pub_kbps
             steps.append(figures)
@@ -452,6 +454,7 @@ COLUMNS = [
     ("ttff_p50_ms", "TTFF p50 ms"), ("ttff_p95_ms", "TTFF p95 ms"),
     ("latency_p50_ms", "lat p50 ms"), ("latency_p95_ms", "lat p95 ms"),
     ("latency_p99_ms", "lat p99 ms"), ("load_cpu_pct", "load CPU %"),
+    ("loadavg", "loadavg"),
 ]  # fmt: skip
 
 
