@@ -471,8 +471,9 @@ def draw(data: dict, args):
                          label=f"{mode} median")  # fmt: skip
             if mode == "forward":
                 for p in (50, 95, 99):
-                    axes[2].plot(xs, [s[f"latency_p{p}_ms"] or 0 for s in run["steps"]], "o-",
-                                 label=f"p{p}")  # fmt: skip
+                    ys = [s[f"latency_p{p}_ms"] for s in run["steps"]]
+                    ys = [float("nan") if y is None else y for y in ys]
+                    axes[2].plot(xs, ys, "o-", label=f"p{p}")
         axes[0].set(xlabel="viewers", ylabel="server CPU (% of one core)", title="server CPU")
         axes[1].set(xlabel="viewers", ylabel="frames/s per viewer", title="delivered fps")
         axes[1].axhline(args.fps, color="grey", lw=0.5)
