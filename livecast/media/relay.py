@@ -1,10 +1,13 @@
 """The forwarding core: one show's host frames fanned out to its viewers, never decoded.
 
-The host's receivers hand complete encoded frames to :meth:`ShowRelay.on_frame`. Each
-frame becomes ONE ``av.Packet`` (pts on the show's own timeline, so a host that
-reconnects does not make viewers' timestamps jump back) shared by every viewer's
-:class:`ViewerTrack`, whose ``RTCRtpSender`` packetizes it. Per viewer the cost is a
-queue put, packetization, SRTP and a UDP send.
+The host's receivers hand complete encoded frames to :meth:`ShowRelay.on_frame` (as
+soon as the marker packet completes them). Each frame becomes ONE ``av.Packet`` (pts on
+the show's own timeline, so a host that reconnects does not make viewers' timestamps
+jump back) packetized ONCE into RTP payloads for every viewer. A connected viewer's
+:class:`ViewerTrack` sends them at once through its ``aiortc_tap.DirectSender``: per
+viewer and packet only the RTP header is written, then SRTP and a ``sendto``. Until the
+direct sender exists (or if it cannot be made) the track queues packets for its
+``RTCRtpSender`` to packetize, as aiortc does.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ log = logging.getLogger(__name__)
 
 
 class ViewerTrack(PacketTrack):
-    """What one viewer's sender reads: a bounded queue of shared packets.
+    """One viewer's track: frames sent directly, or a bounded queue its sender reads.
 
-    Video starts at a keyframe. On overflow the queue is emptied and the viewer waits
-    for the next keyframe (one is requested); audio drops its oldest packet instead.
-    Nothing is queued until the sender first asks for a packet (the viewer is connected).
+    Video starts at a keyframe. Nothing is sent or queued until the sender first asks for
+    a packet (the viewer is connected); then the direct sender takes over and the
+    sender's loop waits until the track stops. In the queued fallback, on overflow the
+    queue is emptied and the viewer waits for the next keyframe (one is requested); audio
+    drops its oldest packet instead.
     """
 
     def __init__(self, kind: str, codec_name: str, *, max_queue: int, need_keyframe) -> None:
