@@ -11,9 +11,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.support import ADMIN, ROOT, LiveServer
+
+# every expect() waits this long by default (ms): the 2-core machine is shared with the
+# server, Chromium and the other tests
+expect.set_options(timeout=20_000)
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROMIUM_ARGS = [
