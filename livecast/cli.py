@@ -67,7 +67,6 @@ def cmd_serve(args, settings: Settings) -> int:
     app.on_startup.append(banner)
     web.run_app(
         app,
-        loop=new_event_loop(),
         host=settings.host,
         port=settings.port,
         print=None,
@@ -76,15 +75,6 @@ def cmd_serve(args, settings: Settings) -> int:
         handler_cancellation=True,
     )
     return 0
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where installed (cheaper socket writes and task switches), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 # one-shot commands on the store
