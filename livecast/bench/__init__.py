@@ -29,5 +29,10 @@ def main(argv: list[str], settings=None) -> int:
     if name not in BENCHES:
         print(f"livecast bench: unknown benchmark {name!r}\n{usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(f"{__name__}.{name}")
+    try:
+        module = importlib.import_module(f"{__name__}.{name}")
+    except ImportError as exc:
+        print(f"livecast bench: {exc.name} is missing: pip install 'livecast[bench]'",
+              file=sys.stderr)  # fmt: skip
+        return 2
     return module.main(rest) or 0
