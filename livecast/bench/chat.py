@@ -80,15 +80,22 @@ async def worker(job: Job) -> dict:
     latencies: list[float] = []
     deliveries = 0
     counted = 0
+    frames = 0  # every event frame received while the messages are sent
+    window = (start_at, start_at + seconds)
     events = {"sales": 0, "viewers": 0}
 
+    def in_window() -> bool:
+        return window[0] <= time.time() <= window[1]
+
     def on_raw(frame: str):
-        nonlocal counted
+        nonlocal counted, frames
+        frames += in_window()
         if frame.startswith('42["chat",') and "bench|" in frame:
             counted += 1
 
     def on_event(event, data):
-        nonlocal deliveries
+        nonlocal deliveries, frames
+        frames += in_window()
         if event == "chat" and isinstance(data, dict):
             parts = str(data.get("text", "")).split("|")
             if len(parts) == 4 and parts[0] == "bench":
@@ -110,6 +117,7 @@ async def worker(job: Job) -> dict:
             except (ConnectRefused, aiohttp.ClientError, TimeoutError):
                 refused += 1
         # all workers start sending at the same moment
+        late = max(0.0, time.time() - start_at)
         await asyncio.sleep(max(0.0, start_at - time.time()))
         sent = acked = errors = 0
         error_codes: dict[str, int] = {}
@@ -171,6 +179,8 @@ async def worker(job: Job) -> dict:
         "timed_clients": min(timed, len(clients)),
         "timed_deliveries": deliveries,
         "deliveries": deliveries + counted,
+        "frames": frames,
+        "connected_late_s": late,
         "latencies": latencies,
         "events": events,
     }
@@ -188,7 +198,8 @@ def run(args) -> dict:
             show_id, sku = bench_show(redis.url, stock=None)
             progress(f"server {server.base_url} (pid {server.pid}), show {show_id}")
             per_worker = split(args.clients, args.workers)
-            connect_budget = max(10.0, args.clients / 100)
+            # joins slow down as the audience grows (every join is a `viewers` update to all)
+            connect_budget = max(10.0, args.clients / 25)
             start_at = time.time() + connect_budget
             jobs = [
                 Job(i, server.base_url, show_id, sku, n, args.timed // args.workers,
@@ -204,6 +215,9 @@ def run(args) -> dict:
             time.sleep(args.seconds)
             cpu = (server.cpu_seconds() - cpu0) / (time.monotonic() - wall0) * 100
             results = workers.results(timeout=args.seconds + 120)
+            late = max(r["connected_late_s"] for r in results)
+            if late:
+                progress(f"WARNING: clients finished connecting {late:.1f} s into the window")
         finally:
             server.stop()
             redis.stop()
@@ -226,8 +240,10 @@ def run(args) -> dict:
         "errors": errors,
         "deliveries": deliveries,
         "deliveries_per_s": deliveries / args.seconds,
-        # of the messages the server accepted, the share each timed client received
-        "delivered_pct": 100 * timed_deliveries / (acked * timed) if acked and timed else None,
+        # of the messages sent, the share each timed client received
+        "delivered_pct": 100 * timed_deliveries / (sent * timed) if sent and timed else None,
+        # every event frame out (chat, sales, purchase, viewers...) while sending
+        "frames_out_per_s": sum(r["frames"] for r in results) / args.seconds,
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
         "max_ms": max(latencies) if latencies else None,
@@ -247,7 +263,8 @@ def main(argv: list[str]) -> int:
         f"bench chat: {f['clients']} clients, {args.rate:g} msg/s for {args.seconds:g} s",
         [f],
         [("clients", "clients"), ("rate_in", "msg/s in"), ("acked", "acked"),
-         ("deliveries_per_s", "deliveries/s"), ("delivered_pct", "delivered %"),
+         ("deliveries_per_s", "chat out/s"), ("frames_out_per_s", "frames out/s"),
+         ("delivered_pct", "delivered %"),
          ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("server_cpu_pct", "server CPU %")],
     )  # fmt: skip
     if f["errors"]:
