@@ -13,7 +13,7 @@ def test_bench_chat_small_run(tmp_path, capsys):
             "--workers", "1", "--buy-rate", "5", "--json", str(out_json)]  # fmt: skip
     assert chat.main(argv) == 0
     out = capsys.readouterr().out
-    assert "deliveries/s" in out and "p99 ms" in out
+    assert "chat out/s" in out and "frames out/s" in out and "p99 ms" in out
     figures = json.loads(out_json.read_text())["figures"]
     assert figures["clients"] == 20 and figures["acked"] == 10
     assert figures["delivered_pct"] == 100.0  # every timed client got every accepted message
