@@ -27,7 +27,7 @@ def test_every_variable_parses():
             "LIVECAST_ICE_ADDRESSES": "127.0.0.1, ::1",
             "LIVECAST_ANNOUNCED_ADDRESS": "203.0.113.7",
             "LIVECAST_UDP_PORTS": "40000-40100",
-            "LIVECAST_ICE_SERVERS": "stun:stun.example.org:3478,turn:turn.example.org",
+            "LIVECAST_ICE_SERVERS": "stun:ice.example.org:3478,turn:turn.example.org",
             "LIVECAST_CORS_ORIGINS": "https://shop.example, http://localhost:3000/",
             "LIVECAST_MAX_VIEWERS": "50",
         }

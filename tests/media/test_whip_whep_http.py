@@ -161,7 +161,7 @@ async def test_whip_and_whep_unknown_show_is_404(client, whip_offer, whep_offer)
 
 async def test_whip_options_and_link_headers(aiohttp_client, settings, show, whip_offer):
     app = create_app(
-        settings.with_(ice_servers=("stun:stun.example.net:3478", "turn:turn.example.net"))
+        settings.with_(ice_servers=("stun:ice.example.net:3478", "turn:turn.example.net"))
     )
     client = await aiohttp_client(app)
     show_id = show["show"]["id"]
@@ -173,7 +173,7 @@ async def test_whip_options_and_link_headers(aiohttp_client, settings, show, whi
     )
     assert res.status == 201
     assert res.headers.getall("Link") == [
-        '<stun:stun.example.net:3478>; rel="ice-server"',
+        '<stun:ice.example.net:3478>; rel="ice-server"',
         '<turn:turn.example.net>; rel="ice-server"',
     ]
 
