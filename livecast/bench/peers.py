@@ -90,6 +90,15 @@ def read_counter(frame: av.VideoFrame) -> int:
     return value
 
 
+async def pace(track) -> None:
+    """Sleep until the track's next frame is due: ``count / fps`` after its first one."""
+    if track._start is None:
+        track._start = time.monotonic()
+    delay = track._start + track.count / track.fps - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
 class CounterTrack(MediaStreamTrack):
     """Video at ``fps``: frame n shows the counter n."""
 
@@ -105,12 +114,7 @@ class CounterTrack(MediaStreamTrack):
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        due = self._start + self.count / self.fps
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await pace(self)
         frame = counter_frame(self.count % (1 << GRID * GRID), self.width, self.height)
         frame.pts = int(self.count * 90000 / self.fps)
         frame.time_base = self._time_base
@@ -171,12 +175,7 @@ class EncodedCounterTrack(MediaStreamTrack):
             raise MediaStreamError
         loop = asyncio.get_running_loop()
         while True:
-            if self._start is None:
-                self._start = time.monotonic()
-            due = self._start + self.count / self.fps
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await pace(self)
             n = self.count
             self.count += 1
             keyframe, self.force_keyframe = self.force_keyframe, False
