@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 
 from aiohttp import web
 
-from . import api, media, realtime
+from . import api, console, media, order_sweeper, orders, outage, realtime, webhooks
 from . import web as pages
-from .appkeys import HUB, METRICS, REDIS, REDIS_URL, SETTINGS
+from .appkeys import HUB, METRICS, REDIS, REDIS_HEALTH, REDIS_URL, SETTINGS
 from .config import Settings
 from .errors import ApiError, error_response
 from .hub import Hub
 from .metrics import Metrics
-from .store import EmbeddedRedis, StoreError, check, connect
+from .security import security_headers
+from .store import EmbeddedRedis, RedisUnavailable, StoreError, check, connect
+from .store.embedded import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,15 @@ async def errors_middleware(request: web.Request, handler):
         response = await handler(request)
     except ApiError as exc:
         response = error_response(exc.status, exc.code, exc.message, exc.headers)
+    except RedisUnavailable as exc:
+        request.app[REDIS_HEALTH].failed(exc, "http")
+        response = outage.unavailable_response()
     except StoreError as exc:
         response = error_response(exc.status, exc.code, exc.message)
+        if getattr(exc, "field", None):
+            response = web.json_response(
+                {"error": exc.code, "message": exc.message, "field": exc.field}, status=exc.status
+            )
     except web.HTTPException as exc:
         if not request.path.startswith(CORS_PATHS) or exc.status < 400:
             metrics.http_requests.labels(str(exc.status)).inc()
@@ -42,9 +53,14 @@ async def errors_middleware(request: web.Request, handler):
         response = error_response(exc.status, code, exc.reason, headers)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        response = error_response(500, "internal", "internal server error")
+    except Exception as exc:
+        if outage.is_redis_error(exc):
+            # one log line when Redis goes away (RedisHealth), not a traceback per request
+            request.app[REDIS_HEALTH].failed(exc, "http")
+            response = outage.unavailable_response()
+        else:
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            response = error_response(500, "internal", "internal server error")
     metrics.http_requests.labels(str(response.status)).inc()
     return response
 
@@ -79,9 +95,16 @@ async def cors_middleware(request: web.Request, handler):
     return response
 
 
+def exit_for_supervisor(app: web.Application, reason: str) -> None:
+    """The embedded Redis cannot be kept up: stop serving; ``livecast serve`` exits 1."""
+    app[REDIS_HEALTH].fatal = reason
+    os.kill(os.getpid(), signal.SIGTERM)  # web.run_app shuts down in order
+
+
 async def redis_ctx(app: web.Application):
     settings = app[SETTINGS]
-    embedded = None
+    health = app[REDIS_HEALTH]
+    embedded = supervisor = None
     url = settings.redis_url
     if url is None:
         embedded = EmbeddedRedis(settings.data_dir)
@@ -96,9 +119,20 @@ async def redis_ctx(app: web.Application):
         raise
     app[REDIS] = r
     app[REDIS_URL] = url
+    health.attach(r)
+    if embedded is not None:
+        supervisor = Supervisor(
+            embedded,
+            on_give_up=lambda reason: exit_for_supervisor(app, reason),
+            on_restart=app[METRICS].redis_restarts.inc,
+        )
+        supervisor.start()
     try:
         yield
     finally:
+        if supervisor is not None:
+            await supervisor.stop()
+        await health.stop()
         await r.aclose()
         if embedded is not None:
             await asyncio.get_running_loop().run_in_executor(None, embedded.stop)
@@ -112,10 +146,16 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[HUB] = Hub()
     app[METRICS] = Metrics()
+    app[REDIS_HEALTH] = outage.RedisHealth(app[METRICS])
+    app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(redis_ctx)
     api.setup(app)
+    orders.setup(app)
+    order_sweeper.setup(app)
     media.setup(app)
     realtime.setup(app)
     pages.setup(app)
+    webhooks.setup(app)
+    console.setup(app)
     api.setup_fallback(app)
     return app

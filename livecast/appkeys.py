@@ -8,9 +8,13 @@ from redis.asyncio import Redis
 from .config import Settings
 from .hub import Hub
 from .metrics import Metrics
+from .outage import RedisHealth
+from .store.orders import Orders
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
 REDIS_URL = web.AppKey("redis_url", str)
 HUB = web.AppKey("hub", Hub)
 METRICS = web.AppKey("metrics", Metrics)
+REDIS_HEALTH = web.AppKey("redis_health", RedisHealth)
+ORDERS = web.AppKey("orders", Orders)

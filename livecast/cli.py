@@ -26,14 +26,23 @@ def urls(settings: Settings, show_id: str, host_key: str | None, moderator_key: 
     }
 
 
-def print_show_access(settings: Settings, show_id: str, host_key: str, moderator_key: str):
+def print_show_access(
+    settings: Settings,
+    show_id: str,
+    host_key: str,
+    moderator_key: str,
+    shop_key: str | None = None,
+):
     links = urls(settings, show_id, host_key, moderator_key)
     print(f"  show id        {show_id}")
     print(f"  host key       {host_key}")
     print(f"  moderator key  {moderator_key}")
+    if shop_key:
+        print(f"  shop key       {shop_key}")
     print(f"  studio         {links['studio']}")
     print(f"  watch          {links['watch']}")
     print(f"  moderate       {links['moderate']}")
+    print(f"  order desk     {settings.base_url}/orders/{show_id}#key={host_key}")
     print("  (the keys are shown this once; they are stored only as hashes)")
 
 
@@ -43,7 +52,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from . import datadir
     from .app import create_app
-    from .appkeys import REDIS
+    from .appkeys import REDIS, REDIS_HEALTH
     from .store.demo import ensure_demo_show
 
     if args.host:
@@ -61,7 +70,9 @@ def cmd_serve(args, settings: Settings) -> int:
             demo = await ensure_demo_show(app[REDIS])
             verb = "created" if demo["created"] else "ready (new keys issued)"
             print(f"demo show {verb}:")
-            print_show_access(settings, demo["show"], demo["host_key"], demo["moderator_key"])
+            print_show_access(
+                settings, demo["show"], demo["host_key"], demo["moderator_key"], demo["shop_key"]
+            )
         sys.stdout.flush()
 
     app.on_startup.append(banner)
@@ -74,6 +85,9 @@ def cmd_serve(args, settings: Settings) -> int:
         shutdown_timeout=5,
         handler_cancellation=True,
     )
+    fatal = app[REDIS_HEALTH].fatal
+    if fatal:  # the embedded Redis could not be kept up: let our supervisor act
+        raise CliError(fatal)
     return 0
 
 
@@ -99,8 +113,8 @@ def cmd_show_create(args, settings: Settings) -> int:
         body["starts_at"] = args.starts_at
     if args.catalog:
         body["products"] = read_catalog(Path(args.catalog))
-    catalog.parse_show(body)  # check before touching Redis
-    created = run_store(settings, lambda r: catalog.create_show(r, body))
+    catalog.parse_show(body, tz=settings.timezone)  # check before touching Redis
+    created = run_store(settings, lambda r: catalog.create_show(r, body, tz=settings.timezone))
     show = created["show"]
     if args.json:
         print(
@@ -116,7 +130,9 @@ def cmd_show_create(args, settings: Settings) -> int:
         )
         return 0
     print(f"show created: {show['title']} ({len(show['products'])} products)")
-    print_show_access(settings, show["id"], created["host_key"], created["moderator_key"])
+    print_show_access(
+        settings, show["id"], created["host_key"], created["moderator_key"], created["shop_key"]
+    )
     return 0
 
 
@@ -170,15 +186,68 @@ def cmd_sales(args, settings: Settings) -> int:
         return 0
     cur = report["currency"]
     print(f"{report['title']} ({report['show']}, {report['status']})")
-    print(f"{'sku':<24} {'sold':>8} {'remaining':>10} {'revenue':>16}")
+    print(f"{'sku':<24} {'sold':>8} {'paid':>8} {'remaining':>10} {'revenue':>16}")
     for row in report["products"]:
         remaining = "-" if row["remaining"] is None else row["remaining"]
-        print(f"{row['sku']:<24} {row['sold']:>8} {remaining!s:>10} {row['revenue']:>12,} {cur}")
+        print(
+            f"{row['sku']:<24} {row['sold']:>8} {row['paid']:>8} {remaining!s:>10} "
+            f"{row['revenue']:>12,} {cur}"
+        )
     total = report["total"]
     print(
-        f"{'total':<24} {total['sold']:>8} {'':>10} {total['revenue']:>12,} {cur}"
-        f"  ({total['orders']} orders)"
+        f"{'total':<24} {total['sold']:>8} {total['paid']:>8} {'':>10} "
+        f"{total['revenue']:>12,} {cur}  ({total['orders']} orders)"
     )
+    return 0
+
+
+def cmd_orders(args, settings: Settings) -> int:
+    if args.target == "purge":
+        return cmd_orders_purge(args, settings)
+    if args.older_than is not None:
+        raise CliError("--older-than goes with `livecast orders purge`")
+    from .store import catalog
+    from .store import orders as order_rules
+
+    statuses = tuple(s for s in (args.status or "").split(",") if s)
+    bad = [s for s in statuses if s not in order_rules.STATUSES]
+    if bad:
+        raise CliError(f"--status {bad[0]!r}: use {', '.join(order_rules.STATUSES)}")
+
+    async def read(r):
+        await catalog.get_show_record(r, args.target)
+        return await order_rules.Orders(r).all_for_show(args.target, statuses=statuses)
+
+    orders = run_store(settings, read)
+    if args.csv:
+        sys.stdout.buffer.write(order_rules.orders_csv(orders))
+        sys.stdout.flush()
+        return 0
+    if args.json:
+        print(json.dumps(orders, ensure_ascii=False))
+        return 0
+    if not orders:
+        print(f"no orders in {args.target}" + (f" with status {args.status}" if statuses else ""))
+    for o in orders:
+        buyer = o.get("buyer") or {}
+        tracking = f"  {o['carrier']} {o['tracking']}" if o.get("tracking") else ""
+        print(
+            f"{o['order_id'][:12]:<12} {o['status']:<9} {o['sku']:<20} x{o['qty']:<3} "
+            f"{o.get('amount_due', o['total']):>10,} {buyer.get('name', '-')}{tracking}"
+        )
+    return 0
+
+
+def cmd_orders_purge(args, settings: Settings) -> int:
+    import time
+
+    from .store.orders import Orders
+
+    if args.older_than is None:
+        raise CliError("livecast orders purge needs --older-than DAYS")
+    cutoff = int(time.time() * 1000) - args.older_than * 86_400_000
+    count = run_store(settings, lambda r: Orders(r).purge(cutoff))
+    print(f"removed buyers' details from {count} finished orders older than {args.older_than} days")
     return 0
 
 
@@ -250,7 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     c = show_sub.add_parser("create", help="create a show and print its keys and URLs")
     c.add_argument("--title", required=True)
     c.add_argument("--seller")
-    c.add_argument("--starts-at", help="ISO 8601, e.g. 2026-12-01T19:00:00+09:00")
+    c.add_argument(
+        "--starts-at",
+        help="ISO 8601, e.g. 2026-12-01T19:00 (read in $LIVECAST_TIMEZONE, default Asia/Seoul)"
+        " or 2026-12-01T19:00:00+09:00",
+    )
     c.add_argument("--currency", default="KRW", help="ISO 4217 code (default KRW)")
     c.add_argument("--catalog", help="products from a .json or .csv file")
     c.add_argument("--json", action="store_true", help="print JSON")
@@ -283,6 +356,22 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true", help="print CSV")
     fmt.add_argument("--json", action="store_true", help="print JSON")
     sa.set_defaults(fn=cmd_sales)
+
+    o = sub.add_parser(
+        "orders",
+        help="a show's orders, or purge buyers' details of old orders",
+        description="livecast orders SHOW [--status S] [--csv|--json]  |  "
+        "livecast orders purge --older-than DAYS",
+    )
+    o.add_argument("target", metavar="SHOW|purge")
+    o.add_argument("--status", help="only these statuses, comma-separated (e.g. placed,paid)")
+    ofmt = o.add_mutually_exclusive_group()
+    ofmt.add_argument("--csv", action="store_true", help="CSV for Excel (UTF-8 with BOM)")
+    ofmt.add_argument("--json", action="store_true", help="print JSON")
+    o.add_argument(
+        "--older-than", type=positive, metavar="DAYS", help="purge: orders created before"
+    )
+    o.set_defaults(fn=cmd_orders)
 
     t = sub.add_parser("admin-token", help="issue a new admin token (the old one stops working)")
     t.add_argument("--reset", action="store_true", required=True)

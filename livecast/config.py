@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,6 +41,16 @@ class Settings:
     # benchmark only (LIVECAST_RELAY_MODE=transcode): viewers get decoded and re-encoded
     # video through aiortc's MediaRelay, the baseline `livecast bench relay` compares with
     relay_mode: str = "forward"
+    # orders: how long a reservation is held, and a bank transfer's payment deadline
+    hold_minutes: int = 15
+    payment_hours: int = 24
+    # webhooks for every show (a show's own `webhook` overrides them)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # the base of every printed link (unset: the address `serve` listens on)
+    public_url: str | None = None
+    # the zone a time without an offset is read in (show starts, sale events)
+    timezone: str = "Asia/Seoul"
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -96,6 +107,20 @@ class Settings:
                     "(transcode is for `livecast bench relay --baseline transcode` only)"
                 )
             kwargs["relay_mode"] = v
+        if (v := get("LIVECAST_HOLD_MINUTES")) is not None:
+            kwargs["hold_minutes"] = parse_int("LIVECAST_HOLD_MINUTES", v, minimum=1, maximum=1440)
+        if (v := get("LIVECAST_PAYMENT_HOURS")) is not None:
+            kwargs["payment_hours"] = parse_int("LIVECAST_PAYMENT_HOURS", v, minimum=1, maximum=720)
+        if (v := get("LIVECAST_WEBHOOK_URL")) is not None:
+            kwargs["webhook_url"] = parse_http_url("LIVECAST_WEBHOOK_URL", v)
+        if (v := get("LIVECAST_WEBHOOK_SECRET")) is not None:
+            if len(v) < 16:
+                raise ConfigError("LIVECAST_WEBHOOK_SECRET: must be at least 16 characters")
+            kwargs["webhook_secret"] = v
+        if (v := get("LIVECAST_PUBLIC_URL")) is not None:
+            kwargs["public_url"] = parse_http_url("LIVECAST_PUBLIC_URL", v).rstrip("/")
+        if (v := get("LIVECAST_TIMEZONE")) is not None:
+            kwargs["timezone"] = parse_timezone("LIVECAST_TIMEZONE", v)
         return cls(**kwargs)
 
     def with_(self, **changes) -> Settings:
@@ -110,6 +135,8 @@ class Settings:
 
     @property
     def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
         return f"http://{self.public_host}:{self.port}"
 
 
@@ -157,8 +184,20 @@ def parse_ip(name: str, value: str) -> str:
 def parse_redis_url(name: str, value: str) -> str:
     scheme = urlsplit(value).scheme
     if scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(f"{name}: {value!r} must start with redis://, rediss:// or unix://")
+        raise ConfigError(
+            f"{name}: {mask_url(value)!r} must start with redis://, rediss:// or unix://"
+        )
     return value
+
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/\s]*):[^/?#\s]*@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&\s]*")
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every URL in it (``user:pw@``, ``?password=``) as ***."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    return _QUERY_PASSWORD.sub(r"\1***", text)
 
 
 def parse_ice_server(name: str, value: str) -> str:
@@ -175,3 +214,21 @@ def parse_origin(name: str, value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
         raise ConfigError(f"{name}: {value!r} is not an origin like https://shop.example")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def parse_timezone(name: str, value: str) -> str:
+    """An IANA time zone name such as Asia/Seoul."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}: {value!r} is not a time zone name like Asia/Seoul") from None
+    return value
+
+
+def parse_http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name}: {value!r} is not an http:// or https:// URL")
+    return value

@@ -1,4 +1,8 @@
-"""Secrets kept in the data dir: the viewer-token HMAC key and the admin token's hash."""
+"""Secrets kept in the data dir: the viewer-token HMAC key and the admin token's hash.
+
+The data dir is private: 0700, its files 0600 (the embedded Redis's too, see
+``store/embedded.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from pathlib import Path
 
 from .config import Settings
 from .store.catalog import hash_key, new_key
+from .store.embedded import private_dir
 
 SECRET_FILE = "secret"
 ADMIN_HASH_FILE = "admin-token.sha256"
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text + "\n")
@@ -30,6 +35,7 @@ def _read(path: Path) -> str | None:
 def prepare(settings: Settings) -> tuple[Settings, str | None]:
     """Fill ``secret`` and ``admin_token_hash``; returns a new admin token when one was made."""
     data_dir = Path(settings.data_dir)
+    private_dir(data_dir)
     secret = settings.secret or _read(data_dir / SECRET_FILE)
     if secret is None:
         secret = secrets.token_urlsafe(32)

@@ -27,6 +27,7 @@ DEAL = "deal"  # {sku, price, ends_at} or None
 SALES = "sales"  # {sku: {sold, remaining}}
 SOLDOUT = "soldout"  # {sku}
 PRODUCTS = "products"  # api -> realtime: the product list changed
+ORDER = "order"  # order routes, sweeper -> realtime: {user, order} an order changed
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,48 @@ class Metrics:
         )
         self.buys = Counter("livecast_buys", "buy attempts by result", ["result"], registry=r)
         self.units_sold = Counter("livecast_units_sold", "units sold through buys", registry=r)
+        self.order_moves = Counter(
+            "livecast_order_transitions", "orders moved to a status", ["status"], registry=r
+        )
         self.chat_messages = Counter("livecast_chat_messages", "chat messages accepted", registry=r)
         self.recordings = Gauge(
             "livecast_recordings_active", "recordings being written", registry=r
+        )
+        # Redis faults (livecast/outage.py, the hub bridge, the embedded server's supervisor)
+        self.redis_up = Gauge("livecast_redis_up", "1 while this process reaches Redis", registry=r)
+        self.redis_outages = Counter(
+            "livecast_redis_outages", "times Redis became unavailable", registry=r
+        )
+        self.redis_errors = Counter(
+            "livecast_redis_errors",
+            "Redis errors met (answered 503 on HTTP), by where they were met",
+            ["where"],
+            registry=r,
+        )
+        self.redis_reconnects = Counter(
+            "livecast_redis_reconnects",
+            "Redis loops (pub/sub) that reconnected after losing Redis",
+            ["loop"],
+            registry=r,
+        )
+        self.redis_restarts = Counter(
+            "livecast_redis_restarts", "restarts of the embedded redis-server", registry=r
+        )
+        # webhooks (livecast/webhooks/sender.py)
+        self.webhook_deliveries = Counter(
+            "livecast_webhook_deliveries",
+            "webhook outcomes: delivered, retried (an attempt failed), failed (given up), "
+            "skipped (no URL)",
+            ["outcome"],
+            registry=r,
+        )
+        self.webhook_backlog = Gauge(
+            "livecast_webhook_backlog",
+            "outbox events this process has read and not yet settled (the leader's queue)",
+            registry=r,
+        )
+        self.webhook_leader = Gauge(
+            "livecast_webhook_leader", "1 while this process holds the webhook lease", registry=r
         )
 
     def render(self) -> bytes:

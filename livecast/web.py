@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
 from .appkeys import REDIS
-from .store import catalog
+from .store import catalog, keys
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 SOCKET_IO_CLIENT = WEB_DIR / "node_modules" / "socket.io-client" / "dist"
-PAGES = ("studio", "watch", "moderate", "replay")
+PAGES = ("studio", "watch", "moderate", "replay", "orders")
+ORDER_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 NO_STORE = {"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"}
+# web/ is served under /static/ except npm's files (the socket.io client is served from
+# its dist under /vendor/), source maps and dot files
+PRIVATE_DIRS = frozenset({"node_modules"})
+PRIVATE_FILES = frozenset({"package.json", "package-lock.json"})
+VENDOR_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.js$")
 
 
 def page(name: str) -> web.FileResponse:
@@ -21,6 +28,14 @@ def page(name: str) -> web.FileResponse:
 
 async def index(request: web.Request):
     return page("index")
+
+
+async def checkout_page(request: web.Request):
+    """The buyer's checkout for any well-formed order id: the page itself asks the API
+    (with the buyer's token), so an unknown id is told there, not here."""
+    if not ORDER_ID_RE.match(request.match_info["order_id"]):
+        return web.FileResponse(WEB_DIR / "404-order.html", status=404, headers=NO_STORE)
+    return page("checkout")
 
 
 def show_page(name: str):
@@ -33,10 +48,55 @@ def show_page(name: str):
     return handler
 
 
+async def console_page(request: web.Request):
+    """The seller console (the page asks for the key and the API checks it)."""
+    return page("console")
+
+
+async def event_page(request: web.Request):
+    """A sale event's page; an unknown event gets the 404 page."""
+    event_id = request.match_info["event"]
+    if not catalog.SHOW_ID_RE.match(event_id) or not await request.app[REDIS].exists(
+        keys.event(event_id)
+    ):
+        return web.FileResponse(WEB_DIR / "404.html", status=404, headers=NO_STORE)
+    return page("events")
+
+
+def static_path(root: Path, rel: str) -> Path | None:
+    """The file under ``root`` that ``/static/<rel>`` may serve, or None."""
+    parts = PurePosixPath(rel).parts
+    if not parts or any(p.startswith(".") or p in PRIVATE_DIRS for p in parts):
+        return None
+    if parts[-1] in PRIVATE_FILES or parts[-1].endswith(".map"):
+        return None
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+async def static_file(request: web.Request):
+    path = static_path(WEB_DIR, request.match_info["path"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
+async def vendor_socket_io(request: web.Request):
+    name = request.match_info["name"]
+    path = SOCKET_IO_CLIENT / name
+    if not VENDOR_FILE_RE.match(name) or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/", index)
     for name in PAGES:
         app.router.add_get(f"/{name}/{{show}}", show_page(name))
-    app.router.add_static("/static/", WEB_DIR, follow_symlinks=False)
-    if SOCKET_IO_CLIENT.is_dir():
-        app.router.add_static("/vendor/socket.io/", SOCKET_IO_CLIENT)
+    app.router.add_get("/checkout/{order_id}", checkout_page)
+    app.router.add_get("/console", console_page)
+    app.router.add_get("/events/{event}", event_page)
+    app.router.add_get("/static/{path:.+}", static_file)
+    app.router.add_get("/vendor/socket.io/{name}", vendor_socket_io)

@@ -1,5 +1,6 @@
 """The `livecast` command end to end, on an embedded Redis in a temporary data dir."""
 
+import asyncio
 import json
 import signal
 import time
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from livecast.store import catalog, open_store, sales
+from livecast.store.orders import Orders
 from tests.support import ADMIN, LiveServer, run_cli
 
 
@@ -32,6 +35,7 @@ def test_help_everywhere(env):
         ["show", "end"],
         ["product", "add"],
         ["sales"],
+        ["orders"],
     ):
         result = run_cli(*args, "--help", env=env)
         assert result.returncode == 0 and "usage: livecast" in result.stdout, args
@@ -60,8 +64,8 @@ def test_show_lifecycle_from_the_command_line(env, tmp_path):
                "--stock", "30", env=env)  # fmt: skip
     assert "waffle" in added and "stock 30" in added
     csv_out = ok("sales", show_id, "--csv", env=env)
-    assert csv_out.splitlines()[0] == "sku,name,price,sold,remaining,revenue"
-    assert csv_out.splitlines()[3].startswith("waffle,와플,9900,0,30,0")
+    assert csv_out.splitlines()[0] == "sku,name,price,sold,paid,remaining,revenue"
+    assert csv_out.splitlines()[3].startswith("waffle,와플,9900,0,0,30,0")
     assert "ended" in ok("show", "end", show_id, env=env)
     assert "ended" in ok("show", "list", env=env)
 
@@ -99,6 +103,34 @@ def test_errors_are_one_line(env):
         assert result.stderr.count("\n") == 1 and "nope" in result.stderr
     result = run_cli("product", "add", "x", "--sku", "a", "--name", "n", "--price", "-1", env=env)
     assert result.returncode == 2 and "negative" in result.stderr
+
+
+def test_orders_from_the_command_line(env, tmp_path):
+    created = json.loads(ok("show", "create", "--title", "주문 라이브", "--json", env=env))
+    show_id, shop_key = created["show"]["id"], created["shop_key"]
+    assert shop_key and shop_key not in json.dumps(created["show"])
+    ok("product", "add", show_id, "--sku", "tote", "--name", "에코백", "--price", "5000", env=env)
+
+    async def buy_three():
+        async with open_store(None, Path(env["LIVECAST_DATA_DIR"])) as r:
+            await catalog.set_status(r, show_id, "live")
+            buyer = sales.Buyer(r)
+            for n in range(3):
+                assert (await buyer.buy(show_id, f"u{n}", "n", "tote", 1, f"order-cli-{n}"))["ok"]
+            await Orders(r).move("order-cli-1", "cancelled", by="admin")
+
+    asyncio.run(buy_three())
+    listed = ok("orders", show_id, env=env)
+    assert listed.count("reserved") == 2 and listed.count("cancelled") == 1
+    only = json.loads(ok("orders", show_id, "--status", "cancelled", "--json", env=env))
+    assert [o["order_id"] for o in only] == ["order-cli-1"]
+    result = run_cli("orders", show_id, "--csv", env=env)
+    assert result.stdout.startswith("\ufeff주문번호 (order_id)") and result.stdout.count("\n") == 4
+    assert "from 0 finished orders" in ok("orders", "purge", "--older-than", "30", env=env)
+    bad = run_cli("orders", "purge", env=env)
+    assert bad.returncode == 1 and "--older-than" in bad.stderr
+    bad = run_cli("orders", show_id, "--status", "lost", env=env)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
 
 
 def get_json(url: str, headers: dict | None = None):

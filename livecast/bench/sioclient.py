@@ -45,8 +45,13 @@ class LightClient:
         self._refused: str | None = None
 
     async def connect(self, timeout: float = 10) -> LightClient:
-        self._ws = await self.session.ws_connect(
-            self.url, timeout=aiohttp.ClientWSTimeout(timeout), compress=15
+        # `timeout` bounds the handshake; an idle client then waits for frames as long as
+        # it likes (the server's Engine.IO pings keep the socket alive): no receive timeout
+        self._ws = await asyncio.wait_for(
+            self.session.ws_connect(
+                self.url, timeout=aiohttp.ClientWSTimeout(ws_close=timeout), compress=15
+            ),
+            timeout,
         )
         opening = await self._ws.receive(timeout)
         if opening.type != aiohttp.WSMsgType.TEXT or not opening.data.startswith("0"):

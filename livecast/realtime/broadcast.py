@@ -13,7 +13,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from .. import hub
-from ..store import catalog, keys, sales
+from ..outage import LoopFaults
+from ..store import catalog, keys, report, sales
 
 if TYPE_CHECKING:
     from .plane import Realtime
@@ -35,6 +36,7 @@ class Broadcasts:
         self._stopping = False
         self.started = asyncio.Event()
         self.exited = asyncio.Event()
+        self._faults = LoopFaults("coalesced broadcasts", log)
 
     def sales_changed(self, show: str) -> None:
         self._sales.add(show)
@@ -65,8 +67,10 @@ class Broadcasts:
                     await self.flush()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("coalesced broadcast failed")
+                except Exception as exc:
+                    self._faults.failed(exc)  # a traceback, or one line while Redis is down
+                else:
+                    self._faults.ok()
         finally:
             self.exited.set()
 
@@ -93,6 +97,7 @@ class Broadcasts:
                 for show, counts in counted.items():
                     for kind, n in counts.items():
                         p.hincrby(keys.reactions(show), kind, n)
+                    report.count_in(p, show, "hearts", sum(counts.values()))  # show report
                 await p.execute()
             self._reactions_pending.update(counted)
         for show in list(self._reactions_pending):

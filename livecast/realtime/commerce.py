@@ -7,8 +7,10 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import RedisError
+
 from .. import hub
-from ..store import catalog, keys, sales
+from ..store import catalog, keys, report, sales
 from ..store.errors import InvalidInput, UnknownProduct
 from .errors import EventError, Invalid
 from .members import Member
@@ -29,7 +31,10 @@ BUY_MESSAGES = {
     "unknown_product": "no such product in this show",
     "unknown_show": "no such show",
     "invalid": "the order is not valid",
+    "unavailable": "the result is not known yet: send the same order again",
 }
+# how long a buy waits for Redis before answering `unavailable` (outcome unknown)
+BUY_WAIT_SECONDS = 5
 
 
 def mask_name(name: str) -> str:
@@ -57,20 +62,45 @@ async def buy(rt: Realtime, member: Member, payload: Any) -> dict:
     except InvalidInput as exc:
         rt.metrics.buys.labels("invalid").inc()
         raise Invalid(exc.message) from None
-    result = await rt.buyer.buy(member.show, member.id, member.name, sku, qty, order_id)
+    attempt = asyncio.ensure_future(
+        rt.buyer.buy(member.show, member.id, member.name, sku, qty, order_id)
+    )
+    attempt.add_done_callback(_consume)
+    try:
+        result = await asyncio.wait_for(asyncio.shield(attempt), BUY_WAIT_SECONDS)
+    except (TimeoutError, RedisError, OSError):
+        # the script may still run (or have run): only a retry with this order_id can tell
+        rt.metrics.buys.labels("unavailable").inc()
+        return {
+            "ok": False,
+            "error": "unavailable",
+            "order_id": order_id,
+            "message": BUY_MESSAGES["unavailable"],
+        }
     if not result["ok"]:
         rt.metrics.buys.labels(result["error"]).inc()
         return {**result, "message": BUY_MESSAGES.get(result["error"], result["error"])}
     rt.metrics.buys.labels("replayed" if result.get("replayed") else "ok").inc()
+    result["checkout_url"] = rt.checkout_url(order_id)
     if not result.get("replayed"):
         rt.metrics.units_sold.inc(qty)
         await after_sale(rt, member, result)
+    else:  # the first try may have been committed after its buyer stopped waiting
+        rt.broadcasts.sales_changed(member.show)
     return result
+
+
+def _consume(task: asyncio.Future) -> None:
+    """A buy nobody waits for any more (its buyer heard `unavailable`) ends quietly."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def after_sale(rt: Realtime, member: Member, result: dict) -> None:
     show = member.show
     rt.broadcasts.sales_changed(show)
+    bought = report.bought(rt.r, show, member.id, result["qty"], result["total"])
+    rt.spawn(report.quietly(bought, "a buy"))  # the show report
     if result.get("remaining") == 0:
         # only the buy that took the last unit sees 0 (the script is atomic): once per product
         await rt.publish(show, hub.SOLDOUT, {"sku": result["sku"]})
@@ -80,6 +110,17 @@ async def after_sale(rt: Realtime, member: Member, result: dict) -> None:
     ):
         toast = {"name": mask_name(member.name), "sku": result["sku"], "qty": result["qty"]}
         await rt.emit("purchase", toast, room=rt.show_room(show))
+    order = result.pop("order", None)
+    if order is not None:
+        order.pop("user", None)
+        rt.spawn(rt.announce_order(show, member.id, order))
+
+
+# the buyer's orders
+async def my_orders(rt: Realtime, member: Member, payload: Any) -> dict:
+    obj(payload, empty_ok=True)
+    orders = await rt.orders.for_buyer(member.show, member.id)
+    return {"ok": True, "orders": orders}
 
 
 # featured product

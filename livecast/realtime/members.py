@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
-import secrets
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -15,7 +10,6 @@ from typing import Any
 from ..store import catalog
 
 NAME_MAX = 40
-VIEWER_ID_RE = re.compile(r"^v[A-Za-z0-9_-]{16}$")
 ROLES = ("host", "moderator", "viewer")
 STAFF = ("host", "moderator")
 # events a socket may send (react excepted: it only bumps a counter): sustained rate, burst
@@ -41,6 +35,7 @@ class Member:
     token: str | None = None
     allowance: float = EVENT_BURST
     checked_at: float = field(default_factory=time.monotonic)
+    joined_at: float = field(default_factory=time.monotonic)  # watch time (show report)
 
     @property
     def staff(self) -> bool:
@@ -90,30 +85,6 @@ def parse_auth(auth: Any) -> Auth:
             raise Refused("invalid")
         name = name or None
     return Auth(show, name, key or None, token or None)
-
-
-# viewer tokens: "<viewer id>.<HMAC-SHA256 of it, base64url>"
-def _signature(secret: str, user: str) -> str:
-    digest = hmac.new(secret.encode(), b"viewer:" + user.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def new_viewer_id() -> str:
-    return "v" + secrets.token_urlsafe(12)
-
-
-def issue_token(secret: str, user: str) -> str:
-    return f"{user}.{_signature(secret, user)}"
-
-
-def verify_token(secret: str, token: str | None) -> str | None:
-    """The viewer id a token was issued for, or None if it is not ours."""
-    if not token or token.count(".") != 1:
-        return None
-    user, signature = token.split(".")
-    if not VIEWER_ID_RE.match(user):
-        return None
-    return user if hmac.compare_digest(signature, _signature(secret, user)) else None
 
 
 def default_name(role: str, user: str) -> str:

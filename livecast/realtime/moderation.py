@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from .. import hub
 from ..store import chat as chat_store
 from ..store import moderation as mod_store
+from ..tokens import VIEWER_ID_RE
 from .chat import TEXT_MAX
 from .errors import Invalid
-from .members import VIEWER_ID_RE, Member
+from .members import Member
 from .payload import matching, obj, optional_whole, plain_text, text_list, whole
 
 if TYPE_CHECKING:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -11,30 +12,22 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from .. import hub
 from ..appkeys import HUB, METRICS, REDIS, SETTINGS
-from ..store import catalog, keys
+from ..store import catalog, keys, report
 from ..store import chat as chat_store
 from ..store import moderation as mod_store
 from ..store.errors import StoreError
+from ..store.orders import Orders
 from ..store.sales import Buyer
+from ..tokens import issue_token, new_viewer_id, verify_token
 from . import chat, commerce, moderation
 from .bridge import HubBridge
 from .broadcast import Broadcasts
 from .errors import EventError, Forbidden, Invalid, RateLimited
-from .members import (
-    ROLES,
-    STAFF,
-    Auth,
-    Member,
-    Refused,
-    default_name,
-    issue_token,
-    new_viewer_id,
-    parse_auth,
-    verify_token,
-)
+from .members import ROLES, STAFF, Auth, Member, Refused, default_name, parse_auth
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +39,7 @@ EVENTS: dict[str, tuple[tuple[str, ...], Handler]] = {
     "chat:send": (ROLES, chat.send),
     "react": (ROLES, chat.react),
     "buy": (("viewer",), commerce.buy),
+    "my:orders": (("viewer",), commerce.my_orders),
     "product:feature": (("host",), commerce.feature),
     "deal:start": (("host",), commerce.deal_start),
     "deal:end": (("host",), commerce.deal_end),
@@ -78,6 +72,7 @@ class Realtime:
         self._tasks: set[asyncio.Task] = set()
         self.r = None
         self.buyer: Buyer | None = None
+        self.orders: Orders | None = None
         self.limits: chat_store.SendLimits | None = None
         self.bridge: HubBridge | None = None
 
@@ -94,6 +89,20 @@ class Realtime:
     def user_room(show: str, user: str) -> str:
         return f"user:{show}:{user}"
 
+    @staticmethod
+    def host_room(show: str) -> str:
+        """The host's sockets: they see orders with buyers' details (moderators do not)."""
+        return f"host:{show}"
+
+    def checkout_url(self, order_id: str) -> str:
+        base = self.settings.public_url or ""
+        return f"{base}/checkout/{order_id}"
+
+    async def announce_order(self, show: str, user: str, order: dict) -> None:
+        """Send an order to its buyer's sockets and the show's host sockets."""
+        await self.emit("order", order, room=self.user_room(show, user))
+        await self.emit("order", order, room=self.host_room(show))
+
     async def emit(self, event: str, data: Any, *, room: str) -> None:
         await self.sio.emit(event, data, room=room)
 
@@ -109,11 +118,12 @@ class Realtime:
     # lifecycle (aiohttp cleanup_ctx)
     async def ctx(self, app: web.Application):
         self.r = app[REDIS]
-        self.buyer = Buyer(self.r)
+        self.buyer = Buyer(self.r, hold_minutes=self.settings.hold_minutes)
+        self.orders = Orders(self.r, payment_hours=self.settings.payment_hours)
         self.limits = chat_store.SendLimits(self.r)
         unsubscribe = self.hub.subscribe(self.on_hub_event)
         if self.settings.redis_url:  # other processes may share this Redis
-            self.bridge = HubBridge(self.r, self.hub, self.process_id)
+            self.bridge = HubBridge(self.r, self.hub, self.process_id, metrics=self.metrics)
             await self.bridge.start()
         self.broadcasts.start()
         try:
@@ -192,6 +202,12 @@ class Realtime:
         elif event.kind == hub.PRODUCTS:
             self.spawn(self.emit("products", event.data, room=room))
             self.broadcasts.sales_changed(event.show)
+        elif event.kind == hub.ORDER:
+            order, user = event.data["order"], event.data["user"]
+            self.spawn(self.emit("order", order, room=self.user_room(event.show, user)))
+            self.spawn(self.emit("order", order, room=self.host_room(event.show)))
+            if order["status"] in ("cancelled", "expired"):
+                self.broadcasts.sales_changed(event.show)
         elif event.kind == hub.DEAL:
             # any process's deal: arm a timer here too (one process announces the end)
             if isinstance(event.data, dict) and isinstance(event.data.get("ends_at"), int):
@@ -209,11 +225,14 @@ class Realtime:
         await self.sio.enter_room(sid, self.user_room(show, member.id))
         if member.staff:
             await self.sio.enter_room(sid, self.mods_room(show))
+        if member.role == "host":
+            await self.sio.enter_room(sid, self.host_room(show))
         if member.role == "viewer":
             self.viewer_counts[show] += 1
             await self.r.hincrby(keys.viewers(show), self.process_id, 1)
             self.broadcasts.viewers_changed(show)
             await mod_store.add_socket(self.r, show, member.id, sid)
+            self.spawn(report.quietly(report.viewer_joined(self.r, show, member.id), "a join"))
         self.metrics.socket_clients.inc()
         self.spawn(self.send_state(member))
 
@@ -245,6 +264,9 @@ class Realtime:
             await self.r.hincrby(keys.viewers(member.show), self.process_id, -1)
             self.broadcasts.viewers_changed(member.show)
             await mod_store.remove_socket(self.r, member.show, member.id, sid)
+            watched_ms = (time.monotonic() - member.joined_at) * 1000
+            left = report.viewer_left(self.r, member.show, watched_ms)
+            self.spawn(report.quietly(left, "a viewer leaving"))
 
     async def send_state(self, member: Member) -> None:
         # the CONNECT packet goes out after the connect handler returns: wait for it
@@ -308,6 +330,8 @@ class Realtime:
             return exc.ack()
         except StoreError as exc:
             return {"ok": False, "error": exc.code, "message": exc.message}
+        except (RedisError, OSError):
+            return {"ok": False, "error": "unavailable", "message": "try again in a moment"}
         except Exception:
             log.exception("event %s from %s failed", event, sid)
             return {"ok": False, "error": "internal", "message": "internal error, try again"}

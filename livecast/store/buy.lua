@@ -1,18 +1,16 @@
--- One buy, atomically: idempotency, show live, product, per-order limit, stock, deal price;
--- then stock -= qty, sold += qty, revenue += price * qty, the order appended.
--- KEYS: show, products, stock, sold, revenue, orders, order_ids, deal
--- ARGV: sku, qty, order_id, user, buyer name
+-- One buy, atomically: the buy RESERVES the units as an order (contract "Orders").
+-- Idempotency, show live, product, per-order limit, stock, deal price; then stock -= qty,
+-- sold += qty, revenue += price * qty, the order record and its deadline, the orders
+-- stream entry and the outbox event -- all in this one step.
+-- KEYS: show, products, stock, sold, revenue, orders, deal, order, show's order list,
+--       show's order sequence, the buyer's orders, deadlines, outbox
+-- ARGV: sku, qty, order_id, user, buyer name, hold (ms), show id
 local show_key, products_key, stock_key, sold_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local revenue_key, orders_key, order_ids_key, deal_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local revenue_key, orders_key, deal_key, order_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local list_key, seq_key, mine_key, deadlines_key, outbox_key =
+  KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local sku, qty, order_id, user, name = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-
-local idem_field = user .. "|" .. order_id
-local previous = redis.call("HGET", order_ids_key, idem_field)
-if previous then
-  local answer = cjson.decode(previous)
-  answer["replayed"] = true
-  return cjson.encode(answer)
-end
+local hold_ms, show_id = tonumber(ARGV[6]), ARGV[7]
 
 local function refuse(code, extra)
   local answer = {ok = false, error = code, sku = sku, qty = qty}
@@ -20,7 +18,18 @@ local function refuse(code, extra)
   return cjson.encode(answer)
 end
 
-local status = redis.call("HGET", show_key, "status")
+local existing = redis.call("HMGET", order_key, "user", "show", "ack")
+if existing[1] then
+  if existing[1] ~= user or existing[2] ~= show_id then
+    return refuse("invalid", {reason = "order_id_taken"})
+  end
+  local answer = cjson.decode(existing[3])
+  answer["replayed"] = true
+  return cjson.encode(answer)
+end
+
+local show = redis.call("HMGET", show_key, "status", "currency", "checkout")
+local status = show[1]
 if not status then return refuse("unknown_show") end
 if status ~= "live" then return refuse("not_live") end
 local record = redis.call("HGET", products_key, sku)
@@ -52,13 +61,48 @@ if deal_sku == sku then
   end
 end
 
+-- shipping from the show's checkout setting (builtin: a fee, free over a threshold)
+local total = price * qty
+local shipping_fee = 0
+local checkout = (show[3] and show[3] ~= "") and cjson.decode(show[3]) or {mode = "builtin", shipping_fee = 3000,
+  free_shipping_over = 30000}
+if checkout.mode ~= "shop" then
+  local fee, over = checkout.shipping_fee, checkout.free_shipping_over
+  if type(fee) == "number" then shipping_fee = fee end
+  if type(over) == "number" and total >= over then shipping_fee = 0 end
+end
+
 local left = cjson.null
 if remaining then left = redis.call("HINCRBY", stock_key, sku, -qty) end
 local sold = redis.call("HINCRBY", sold_key, sku, qty)
-redis.call("HINCRBY", revenue_key, sku, price * qty)
+redis.call("HINCRBY", revenue_key, sku, total)
 redis.call("XADD", orders_key, "*", "order_id", order_id, "user", user, "name", name,
   "sku", sku, "qty", qty, "price", price, "ts", now_ms)
-local answer = {ok = true, order_id = order_id, sku = sku, qty = qty, price = price,
-  total = price * qty, deal = deal, sold = sold, remaining = left, ts = now_ms}
-redis.call("HSET", order_ids_key, idem_field, cjson.encode(answer))
-return cjson.encode(answer)
+
+local expires_at = now_ms + hold_ms
+local order = {
+  order_id = order_id, show = show_id, user = user, nickname = name, sku = sku,
+  name = product["name"], image = product["image"] or cjson.null, qty = qty, price = price,
+  total = total, subtotal = total, shipping_fee = shipping_fee,
+  amount_due = total + shipping_fee, deal = deal, currency = show[2] or "KRW",
+  status = "reserved", created_at = now_ms, expires_at = expires_at, buyer = cjson.null,
+  payment = cjson.null, carrier = cjson.null, tracking = cjson.null, ref = cjson.null,
+  history = {{status = "reserved", at = now_ms, by = "buyer"}},
+}
+local seq = redis.call("INCR", seq_key)
+redis.call("ZADD", list_key, seq, order_id)
+redis.call("ZADD", mine_key, now_ms, order_id)
+redis.call("ZADD", deadlines_key, expires_at, order_id)
+local doc = cjson.encode(order)
+redis.call("XADD", outbox_key, "*", "type", "order.reserved", "show", show_id,
+  "key", order_id, "data", doc, "created_at", now_ms)
+
+local answer = {ok = true, status = "reserved", order_id = order_id, sku = sku, qty = qty,
+  price = price, total = total, subtotal = total, shipping_fee = shipping_fee,
+  amount_due = total + shipping_fee, deal = deal, sold = sold, remaining = left,
+  ts = now_ms, expires_at = expires_at}
+local ack = cjson.encode(answer)
+redis.call("HSET", order_key, "doc", doc, "ack", ack, "user", user, "show", show_id,
+  "seq", seq)
+-- the new order rides along (not stored in the ack): the buyer's other tabs hear of it
+return ack:sub(1, -2) .. ',"order":' .. doc .. '}' 

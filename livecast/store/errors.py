@@ -19,6 +19,10 @@ class InvalidInput(StoreError):
     code = "invalid"
     status = 400
 
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message, code=code)
+        self.field = field
+
 
 class UnknownShow(StoreError):
     code = "unknown_show"
@@ -35,6 +39,46 @@ class DuplicateProduct(StoreError):
     status = 409
 
 
+class Conflict(StoreError):
+    """The request clashes with the current state (a show already live, an id taken)."""
+
+    code = "conflict"
+    status = 409
+
+
+class Forbidden(StoreError):
+    """The key is valid but not for this (another seller's show)."""
+
+    code = "forbidden"
+    status = 403
+
+
+class UnknownSeller(StoreError):
+    code = "unknown_seller"
+    status = 404
+
+
+class UnknownEvent(StoreError):
+    code = "unknown_event"
+    status = 404
+
+
 class RedisUnavailable(StoreError):
     code = "redis_unavailable"
     status = 503
+
+
+class UnknownOrder(StoreError):
+    code = "unknown_order"
+    status = 404
+
+
+class BadTransition(StoreError):
+    """An order cannot go to that status from the one it is in (``status``: where it is)."""
+
+    code = "bad_transition"
+    status = 409
+
+    def __init__(self, message: str, *, code: str | None = None, current: str | None = None):
+        super().__init__(message, code=code)
+        self.current = current

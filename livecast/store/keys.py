@@ -46,11 +46,6 @@ def orders(show_id: str) -> str:
     return f"livecast:show:{show_id}:orders"
 
 
-def order_ids(show_id: str) -> str:
-    """hash: order_id -> JSON of the first answer (idempotency)"""
-    return f"livecast:show:{show_id}:order_ids"
-
-
 def deal(show_id: str) -> str:
     """hash: sku, price, ends_at (ms since epoch); expires by itself at ends_at"""
     return f"livecast:show:{show_id}:deal"
@@ -115,3 +110,116 @@ def reactions(show_id: str) -> str:
 def throttle(show_id: str, what: str) -> str:
     """string: held for one broadcast period so processes share the rate (sales, toast...)"""
     return f"livecast:show:{show_id}:throttle:{what}"
+
+
+# orders (contract "Orders"): one record per order_id, a list per show and per buyer,
+# the deadlines every process sweeps, and the outbox the webhook sender reads
+def order(order_id: str) -> str:
+    """hash: order (the order's JSON document), ack (JSON of the buy's first answer)"""
+    return f"livecast:order:{order_id}"
+
+
+def show_orders(show_id: str) -> str:
+    """zset: order_id -> sequence number within the show (listing order, cursors)"""
+    return f"livecast:show:{show_id}:order_list"
+
+
+def order_seq(show_id: str) -> str:
+    """string: the last order sequence number of the show"""
+    return f"livecast:show:{show_id}:order_seq"
+
+
+def buyer_orders(show_id: str, user: str) -> str:
+    """zset: order_id -> created_at (ms) of one viewer's orders in a show"""
+    return f"livecast:show:{show_id}:buyer:{user}:orders"
+
+
+def paid(show_id: str) -> str:
+    """hash: sku -> units in orders that are paid or shipped"""
+    return f"livecast:show:{show_id}:paid"
+
+
+# zset: order_id -> deadline (ms since epoch, Redis TIME) of reserved and unpaid orders
+ORDER_DEADLINES = "livecast:order_deadlines"
+
+# stream: the outbox of webhook events, written in the same script as what they announce.
+# fields: type (order.reserved ... show.ended), show, key (ordering key: the order id, or
+# "show:<id>"), data (JSON: the order or the show), created_at (ms). Event id: "evt_" + the
+# entry id with "-" replaced by "_".
+OUTBOX = "livecast:outbox"
+# consumer group of the webhook sender on OUTBOX
+OUTBOX_GROUP = "webhooks"
+
+
+def webhook_delivery(event_id: str) -> str:
+    """hash: one event's delivery record (status pending|delivered|failed, attempts, ...)"""
+    return f"livecast:webhook:{event_id}"
+
+
+# zset: event id -> failed-at (ms): deliveries given up after 24 h (GET ...?status=failed)
+WEBHOOK_FAILED = "livecast:webhooks:failed"
+
+
+# sellers (contract "Sellers"): one hash each, their key hashes, and their shows
+# zset: seller id -> created-at (ms)
+SELLERS = "livecast:sellers"
+# hash: sha256 hex of a seller key -> seller id
+SELLER_KEYS = "livecast:seller_keys"
+
+
+def seller(seller_id: str) -> str:
+    """hash: id, name, business (JSON), key_hash, created_at"""
+    return f"livecast:seller:{seller_id}"
+
+
+def seller_shows(seller_id: str) -> str:
+    """zset: show id -> created-at (ms) of the seller's shows"""
+    return f"livecast:seller:{seller_id}:shows"
+
+
+# sale events (기획전)
+# zset: event id -> starts-at (ms)
+EVENTS = "livecast:events"
+
+
+def event(event_id: str) -> str:
+    """hash: id, title, subtitle, starts_at, ends_at (ISO, UTC), banner, created_at"""
+    return f"livecast:event:{event_id}"
+
+
+def event_shows(event_id: str) -> str:
+    """zset: show id -> joined-at (ms) of the shows in the event"""
+    return f"livecast:event:{event_id}:shows"
+
+
+# uploads
+def upload_count(who: str, day: str) -> str:
+    """string: uploads made by one key (``who``) on one UTC day (YYYYMMDD); expires in 2 days"""
+    return f"livecast:uploads:{who}:{day}"
+
+
+# the show report: per-minute figures written where things happen
+def report_minute(show_id: str, minute: int) -> str:
+    """hash: viewers (peak concurrent), last (concurrent at the last change), joins, hearts,
+    chat, units, orders, revenue, placed, paid, paid_revenue of one minute (epoch minutes)"""
+    return f"livecast:show:{show_id}:minute:{minute}"
+
+
+def report_minutes(show_id: str) -> str:
+    """zset: epoch minute -> epoch minute, the minutes that have a report_minute hash"""
+    return f"livecast:show:{show_id}:minutes"
+
+
+def report_totals(show_id: str) -> str:
+    """hash: peak (concurrent viewers), joins, sessions (closed), watch_ms"""
+    return f"livecast:show:{show_id}:report"
+
+
+def report_viewers(show_id: str) -> str:
+    """HyperLogLog: viewer ids that joined (unique viewers)"""
+    return f"livecast:show:{show_id}:report:viewers"
+
+
+def report_buyers(show_id: str) -> str:
+    """set: viewer ids with at least one successful buy"""
+    return f"livecast:show:{show_id}:report:buyers"

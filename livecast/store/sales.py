@@ -43,7 +43,7 @@ def parse_buy(payload: Any) -> tuple[str, int, str]:
     return sku, qty, order_id
 
 
-def buy_keys(show_id: str) -> list[str]:
+def buy_keys(show_id: str, user: str, order_id: str) -> list[str]:
     return [
         keys.show(show_id),
         keys.products(show_id),
@@ -51,21 +51,29 @@ def buy_keys(show_id: str) -> list[str]:
         keys.sold(show_id),
         keys.revenue(show_id),
         keys.orders(show_id),
-        keys.order_ids(show_id),
         keys.deal(show_id),
+        keys.order(order_id),
+        keys.show_orders(show_id),
+        keys.order_seq(show_id),
+        keys.buyer_orders(show_id, user),
+        keys.ORDER_DEADLINES,
+        keys.OUTBOX,
     ]
 
 
 class Buyer:
-    """Runs the buy script; one per Redis client.
+    """Runs the buy script (a buy reserves the units as an order); one per Redis client.
+
+    ``hold_minutes`` is how long the reservation waits for checkout before it expires.
 
     Buys that arrive in the same event-loop turn go to Redis in one pipeline of EVALSHA
     calls: one round trip and one pooled connection for the lot. Each script call is
     still atomic on its own, so batching changes no figure, only the cost per buy.
     """
 
-    def __init__(self, r):
+    def __init__(self, r, *, hold_minutes: int = 15):
         self._r = r
+        self.hold_ms = hold_minutes * 60_000
         self._script = r.register_script(BUY_SCRIPT)
         self._pending: list[tuple[list, list, asyncio.Future]] = []
         self._tasks: set[asyncio.Task] = set()
@@ -74,7 +82,8 @@ class Buyer:
         future = asyncio.get_running_loop().create_future()
         if not self._pending:
             asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append((buy_keys(show_id), [sku, qty, order_id, user, name], future))
+        args = [sku, qty, order_id, user, name, self.hold_ms, show_id]
+        self._pending.append((buy_keys(show_id, user, order_id), args, future))
         result = json.loads(await future)
         if result.get("remaining") is None:
             result["remaining"] = None
@@ -93,7 +102,9 @@ class Buyer:
             for _, _, future in batch:
                 if not future.done():
                     future.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            return
         for (_, _, future), answer in zip(batch, answers, strict=True):
             if future.done():
                 continue
@@ -135,6 +146,7 @@ async def sales_report(r, show_id: str) -> dict:
     record = await catalog.get_show_record(r, show_id)
     products = await catalog.products(r, show_id)
     revenue = await r.hgetall(keys.revenue(show_id))
+    paid = await r.hgetall(keys.paid(show_id))
     orders = await r.xlen(keys.orders(show_id))
     rows = [
         {
@@ -142,6 +154,7 @@ async def sales_report(r, show_id: str) -> dict:
             "name": p["name"],
             "price": p["price"],
             "sold": p["sold"],
+            "paid": int(paid.get(p["sku"], 0)),
             "remaining": p["remaining"],
             "revenue": int(revenue.get(p["sku"], 0)),
         }
@@ -155,13 +168,14 @@ async def sales_report(r, show_id: str) -> dict:
         "products": rows,
         "total": {
             "sold": sum(row["sold"] for row in rows),
+            "paid": sum(row["paid"] for row in rows),
             "revenue": sum(row["revenue"] for row in rows),
             "orders": orders,
         },
     }
 
 
-CSV_COLUMNS = ("sku", "name", "price", "sold", "remaining", "revenue")
+CSV_COLUMNS = ("sku", "name", "price", "sold", "paid", "remaining", "revenue")
 
 
 def report_csv(report: dict) -> str:

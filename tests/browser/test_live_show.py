@@ -6,6 +6,7 @@ watch, chat and moderate, buy, sell out, a deal, hostile names, then end and rep
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -118,9 +119,13 @@ def test_buy_updates_units_on_studio_and_watch_without_double_buys(stage):
     card = watch.locator("#featured[data-sku=dakgalbi]")
     expect(card).to_be_visible(timeout=SLOW)
     expect(card.locator(".tag-featured")).to_be_visible()
-    card.locator(".btn-buy").dblclick()  # one intent, one order
-    expect(watch.locator(".toast-ok")).to_contain_text("Bought 1", timeout=SLOW)
-    expect(card.locator(".sold-line")).to_have_text("1 sold", timeout=SLOW)
+    card.locator(".btn-buy").dblclick()  # the second tap neither confirms nor closes
+    expect(watch.locator("#confirm")).to_be_visible()
+    watch.wait_for_timeout(600)
+    expect(watch.locator("#confirm")).to_be_visible()
+    assert sold(stage.api, stage.show, "dakgalbi") == 0  # nothing reserved before confirming
+    watch.locator("#confirm-submit").dblclick()  # one intent, one order
+    watch.wait_for_url(re.compile(r"/checkout/"), timeout=SLOW)
     expect(studio.locator(".rail-item[data-sku=dakgalbi] .sold-count")).to_have_text(
         "1", timeout=SLOW
     )
@@ -129,6 +134,9 @@ def test_buy_updates_units_on_studio_and_watch_without_double_buys(stage):
     time.sleep(1)
     assert sold(stage.api, stage.show, "dakgalbi") == 1
     assert studio.locator("#chart").get_attribute("data-series").endswith(",1")
+    watch.go_back()  # from the checkout back to the show
+    expect(watch.locator("#status")).to_have_text("LIVE", timeout=SLOW)
+    expect(card.locator(".sold-line")).to_have_text("1 sold", timeout=SLOW)
 
 
 def test_buying_the_last_unit_sells_out_for_another_viewer(stage, browser):
@@ -141,6 +149,9 @@ def test_buying_the_last_unit_sells_out_for_another_viewer(stage, browser):
     card.locator(".qty button", has_text="+").click()
     expect(card.locator(".qty output")).to_have_text("2")
     card.locator(".btn-buy").click()
+    expect(stage.watch.locator("#confirm-qty")).to_have_text("2")
+    stage.watch.locator("#confirm-submit").click()
+    stage.watch.wait_for_url(re.compile(r"/checkout/"), timeout=SLOW)
     expect(other.locator("#featured .btn-buy")).to_have_attribute(
         "data-state", "soldout", timeout=SLOW
     )
@@ -153,6 +164,8 @@ def test_buying_the_last_unit_sells_out_for_another_viewer(stage, browser):
     expect(other.locator("#just-bought .bought").last).to_have_text(
         "민* just bought 2 × 수제 와플 10개입", timeout=SLOW
     )
+    stage.watch.go_back()
+    expect(stage.watch.locator("#status")).to_have_text("LIVE", timeout=SLOW)
 
 
 def test_deal_shows_countdown_and_price_then_ends_by_itself(stage):
@@ -222,12 +235,14 @@ def test_host_ends_the_show_and_the_replay_plays_and_seeks(stage, browser, serve
     assert moments.count() >= 3  # featured x3, the deal and its end, sold out
     expect(replay.locator("#moments")).to_contain_text("Sold out: 수제 와플 10개입")
     replay.locator("#video").evaluate("v => { v.muted = true; return v.play(); }")
-    replay.wait_for_function("document.querySelector('#video').currentTime > 0.3", timeout=SLOW)
+    replay.wait_for_function(
+        "() => document.querySelector('#video').currentTime > 0.3", timeout=SLOW
+    )
     target = replay.locator("#moments li.kind-deal").first
     t = float(target.get_attribute("data-t"))
     target.locator("button").click()
     replay.wait_for_function(
-        f"Math.abs(document.querySelector('#video').currentTime - {t}) < 1.5", timeout=SLOW
+        f"() => Math.abs(document.querySelector('#video').currentTime - {t}) < 1.5", timeout=SLOW
     )
     expect(target).to_have_class("kind-deal current", timeout=SLOW)
     # the chat replays in step: the hostile message is there as text once past its time

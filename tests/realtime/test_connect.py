@@ -1,6 +1,6 @@
 """Connecting: roles, refusals, the first state, tokens."""
 
-from livecast.realtime import members
+from livecast import tokens
 from tests.realtime.conftest import refusal
 
 
@@ -10,7 +10,7 @@ async def test_viewer_gets_state_with_token(connect, live_show):
     state = peer.state
     assert state["you"]["role"] == "viewer" and state["you"]["name"] == "민수"
     assert (
-        members.verify_token("test-secret-0123456789abcdef", state["you"]["token"])
+        tokens.verify_token("test-secret-0123456789abcdef", state["you"]["token"])
         == (state["you"]["id"])
     )
     assert state["show"]["id"] == show and state["show"]["status"] == "live"

@@ -1,6 +1,7 @@
 """Two `livecast serve` processes on one Redis share rooms, chat, bans and counters."""
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -43,3 +44,35 @@ async def test_two_processes_share_a_room(two_servers, connect, live_show, r):
     # stop from a thread: the clients in this loop must keep answering the server meanwhile
     assert await asyncio.get_running_loop().run_in_executor(None, one.stop) == 0
     assert list((await r.hgetall(keys.viewers(show))).values()) == ["1"]
+
+
+async def test_expiry_gives_units_back_once_with_two_processes(two_servers, connect, live_show, r):
+    one, two = two_servers
+    show = live_show["show"]["id"]
+    buyers = [
+        await connect({"show": show, "name": f"b{n}"}, base=server.base_url)
+        for n, server in enumerate((one, two, one, two))
+    ]
+    order_ids = []
+    for n in range(20):
+        order_id = uuid.uuid4().hex
+        ack = await buyers[n % 4].call("buy", {"sku": "waffle-10p", "qty": 1, "order_id": order_id})
+        assert ack["ok"] and ack["status"] == "reserved"
+        order_ids.append(order_id)
+    assert await r.hget(keys.stock(show), "waffle-10p") == "30"
+    # the holds run out: both processes' sweepers race for the same due orders
+    await r.zadd(keys.ORDER_DEADLINES, dict.fromkeys(order_ids, 1))
+    for buyer in buyers:
+        await buyer.until(
+            lambda b=buyer: sum(o["status"] == "expired" for o in b.received("order")) == 5,
+            what="the buyer hears each of its orders expire",
+        )
+    heard = [o["order_id"] for b in buyers for o in b.received("order") if o["status"] == "expired"]
+    assert sorted(heard) == sorted(order_ids)  # each expired once, announced once
+    for order_id in order_ids:
+        order = json.loads(await r.hget(keys.order(order_id), "doc"))
+        assert [h["status"] for h in order["history"]] == ["reserved", "expired"]
+    assert await r.hget(keys.stock(show), "waffle-10p") == "50"
+    assert await r.hget(keys.sold(show), "waffle-10p") == "0"
+    assert await r.zcard(keys.ORDER_DEADLINES) == 0
+    await buyers[0].wait_for("sales", lambda s: s["waffle-10p"]["remaining"] == 50)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from livecast import tokens
 from livecast.realtime import members
 from livecast.realtime.commerce import mask_name
 from livecast.realtime.members import Member, Refused, parse_auth
@@ -19,14 +20,14 @@ def test_mask_name(name, masked):
 
 
 def test_tokens_are_signed_per_viewer():
-    user = members.new_viewer_id()
-    token = members.issue_token(SECRET, user)
-    assert members.verify_token(SECRET, token) == user
-    assert members.verify_token("another-secret-0123456789", token) is None
-    other = members.new_viewer_id()
-    assert members.verify_token(SECRET, other + "." + token.split(".")[1]) is None
+    user = tokens.new_viewer_id()
+    token = tokens.issue_token(SECRET, user)
+    assert tokens.verify_token(SECRET, token) == user
+    assert tokens.verify_token("another-secret-0123456789", token) is None
+    other = tokens.new_viewer_id()
+    assert tokens.verify_token(SECRET, other + "." + token.split(".")[1]) is None
     for bad in [None, "", "x", "a.b.c", "host." + token.split(".")[1]]:
-        assert members.verify_token(SECRET, bad) is None
+        assert tokens.verify_token(SECRET, bad) is None
 
 
 def test_parse_auth():

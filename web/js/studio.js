@@ -1,6 +1,6 @@
 // Studio: camera and microphone, Go live / End show over WHIP, the product rail (feature,
 // deals), figures and a per-minute chart, the chat with inline moderation.
-import { ApiError, getSales, getShow } from "./lib/api.js";
+import { ApiError, getSales, getShow, listAllOrders } from "./lib/api.js";
 import { PerMinute } from "./lib/chart.js";
 import { ChatView, bindChatForm } from "./lib/chat.js";
 import { $, fill, h, setText, showIdFromPath, throttle, toast } from "./lib/dom.js";
@@ -8,6 +8,7 @@ import { initI18n, t } from "./lib/i18n.js";
 import { askKey, forgetKey, readKey, saveKey } from "./lib/keys.js";
 import { messageActions } from "./lib/moderation.js";
 import { formatMoney, formatNumber, fromMinor, toMinor } from "./lib/money.js";
+import { STATUSES, amountDue, shortId, statusPill, statusText } from "./lib/orders-view.js";
 import { dealCountdown, priceBlock, productImage, stockText } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
 import { connectShow, request, trackConnection } from "./lib/socket.js";
@@ -393,6 +394,57 @@ window.addEventListener("langchange", () => {
   listDevices();
 });
 setInterval(() => chart.draw(), 10000);
+
+// orders: counts by status and the latest few, kept current by `order` events; the desk
+// (/orders/{show}) has the buyers' details and the actions
+const orders = new Map();
+const ordersLink = new URL(`/orders/${encodeURIComponent(showId)}`, location.href);
+ordersLink.hash = new URLSearchParams({ key: hostKey }).toString();
+$("#orders-link").href = ordersLink.href;
+
+function renderOrders() {
+  const by = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+  for (const order of orders.values()) if (order.status in by) by[order.status] += 1;
+  fill(
+    $("#orders-counts"),
+    STATUSES.filter((s) => by[s]).map((s) =>
+      h("span", { class: "orders-count", dataset: { status: s } }, statusText(s), " ", h("b", {}, formatNumber(by[s]))),
+    ),
+  );
+  const latest = [...orders.values()].sort((a, b) => (b.created_at || 0) - (a.created_at || 0)).slice(0, 6);
+  fill(
+    $("#orders-latest"),
+    latest.length
+      ? latest.map((order) =>
+          h(
+            "li",
+            { dataset: { orderId: order.order_id, status: order.status } },
+            statusPill(order.status),
+            h("span", { class: "ol-name" }, order.name || order.sku || "", " ", t("order.qty", { n: formatNumber(order.qty || 1) })),
+            h("span", { class: "ol-total" }, formatMoney(amountDue(order), order.currency || model.currency)),
+            h("span", { class: "ol-id muted", title: order.order_id }, `#${shortId(order.order_id)}`),
+          ),
+        )
+      : h("li", { class: "muted" }, t("studio.orders.none")),
+  );
+}
+const renderOrdersSoon = throttle(renderOrders, 200);
+socket.on("order", (order) => {
+  if (!order?.order_id) return;
+  orders.set(order.order_id, { ...(orders.get(order.order_id) || {}), ...order });
+  renderOrdersSoon();
+});
+async function loadOrders() {
+  try {
+    for (const order of await listAllOrders(showId, hostKey)) orders.set(order.order_id, order);
+  } catch {
+    // no order API (yet) or offline: the panel fills from live events
+  }
+  renderOrders();
+}
+socket.on("connect", loadOrders);
+window.addEventListener("langchange", renderOrders);
+renderOrders();
 
 // the host's own chat messages (they carry the Host badge)
 bindChatForm($("#chat-form"), $("#chat-input"), socket);

@@ -3,13 +3,14 @@ import { getShow } from "./lib/api.js";
 import { Buyer } from "./lib/buy.js";
 import { ChatView, bindChatForm, sendChat } from "./lib/chat.js";
 import { $, fill, h, icon, setText, showIdFromPath, throttle, toast } from "./lib/dom.js";
-import { formatTime, formatWhen, initI18n, t } from "./lib/i18n.js";
-import { formatNumber } from "./lib/money.js";
+import { errorText, formatDateTime, formatTime, formatWhen, initI18n, t } from "./lib/i18n.js";
+import { formatMoney, formatNumber } from "./lib/money.js";
+import { amountDue, checkoutHref, countdown, statusPill, statusText } from "./lib/orders-view.js";
 import { Player } from "./lib/player.js";
 import { ProductFigures } from "./lib/product-view.js";
-import { priceBlock, productImage } from "./lib/products.js";
+import { dealCountdown, priceBlock, productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
-import { connectShow } from "./lib/socket.js";
+import { connectShow, request } from "./lib/socket.js";
 
 initI18n();
 const showId = showIdFromPath();
@@ -25,7 +26,7 @@ if (!localStorage.getItem(GUEST)) localStorage.setItem(GUEST, String(1000 + Math
 const nickname = () => localStorage.getItem(NICK) || t("chat.guest", { n: localStorage.getItem(GUEST) });
 
 const socket = connectShow(showId, { name: nickname(), token: localStorage.getItem(TOKEN) || undefined });
-const buyer = new Buyer(socket);
+const buyer = new Buyer(socket, showId);
 const chat = new ChatView($("#chat"), { max: 80 });
 model.bind(socket);
 chat.bind(socket);
@@ -41,6 +42,7 @@ socket.on("state", (state) => {
     socket.auth.token = state.you.token;
   }
   renderConnection();
+  loadMyOrders();
 });
 socket.on("connect", renderConnection);
 socket.on("disconnect", renderConnection);
@@ -102,27 +104,9 @@ $("#unmute").addEventListener("click", () => {
 // the featured product card
 let card = null; // {sku, figures, root}
 
-async function buy(figures) {
-  if (figures.busy) return; // a double tap while the first is in flight
-  const product = figures.product();
-  figures.busy = true;
-  figures.update();
-  const answer = await buyer.buy(figures.sku, figures.qty);
-  figures.busy = false;
-  if (answer.ok) {
-    toast(t("watch.buy.ok", { qty: formatNumber(answer.qty), name: product.name }), { kind: "ok" });
-    if (answer.sold !== undefined || answer.remaining !== undefined) {
-      model.setSales({ [figures.sku]: { sold: answer.sold ?? product.sold, remaining: answer.remaining } });
-    }
-  } else {
-    const known = ["sold_out", "insufficient_stock", "limit_exceeded", "not_live", "unknown_product"];
-    const message = known.includes(answer.error)
-      ? t(`watch.buy.${answer.error}`)
-      : t("watch.buy.other", { code: answer.error });
-    toast(message, { kind: "error" });
-    if (answer.error === "sold_out") model.setSales({ [figures.sku]: { remaining: 0 } });
-  }
-  for (const view of [card?.figures, sheet.figures]) view?.update();
+// 구매하기 opens the confirm sheet: nothing is reserved until the buyer confirms there
+function buy(figures) {
+  openConfirm(figures.sku, figures.qty);
 }
 
 function cardProduct() {
@@ -221,6 +205,349 @@ $("#products-btn").addEventListener("click", () => {
   if (product) openSheet(product.sku);
 });
 
+// the confirm sheet: product, quantity, price (deal aware), shipping, total; confirming buys
+const confirmBox = { el: $("#confirm"), sku: null, qty: 1, busy: false, refs: null, error: "", openedAt: 0 };
+// the second tap of a double tap on 구매하기 must neither confirm nor close the new sheet
+const justOpened = () => performance.now() - confirmBox.openedAt < 450;
+$("#confirm .sheet-close").addEventListener("click", () => confirmBox.el.close());
+confirmBox.el.addEventListener("click", (event) => event.target === confirmBox.el && !justOpened() && confirmBox.el.close());
+confirmBox.el.addEventListener("close", () => {
+  if (confirmBox.busy) return;
+  confirmBox.sku = null;
+  confirmBox.refs = null;
+});
+confirmBox.el.addEventListener("cancel", (event) => confirmBox.busy && event.preventDefault());
+
+const viewerToken = () => localStorage.getItem(TOKEN) || socket.auth.token || "";
+
+function confirmMax(product) {
+  let max = product.max_per_order || 10;
+  if (product.remaining !== null && product.remaining !== undefined) max = Math.min(max, product.remaining);
+  return Math.max(1, Math.min(max, 99));
+}
+
+/** Shipping for a subtotal when the show's checkout tells it, else null (shown at checkout). */
+function shippingFor(subtotal) {
+  const checkout = model.checkout;
+  if (!checkout || checkout.mode !== "builtin" || typeof checkout.shipping_fee !== "number") return null;
+  const over = checkout.free_shipping_over;
+  return typeof over === "number" && over > 0 && subtotal >= over ? 0 : checkout.shipping_fee;
+}
+
+function openConfirm(sku, qty = 1) {
+  const product = model.product(sku);
+  if (!product) return;
+  if (buyer.pending() || buyer.busy) {
+    toast(t("confirm.pending"), { kind: "info" });
+    buyer.resume();
+    openMyOrders();
+    return;
+  }
+  if (sheet.el.open) sheet.el.close();
+  confirmBox.sku = sku;
+  confirmBox.qty = Math.max(1, Math.min(qty || 1, confirmMax(product)));
+  confirmBox.error = "";
+  const opening = !confirmBox.el.open;
+  if (opening) confirmBox.openedAt = performance.now();
+  renderConfirm();
+  if (opening) {
+    confirmBox.el.showModal();
+    setTimeout(updateConfirm, 460); // the confirm button wakes up after the double-tap window
+  }
+}
+
+function renderConfirm() {
+  const product = model.product(confirmBox.sku);
+  if (!product) return;
+  const refs = {
+    price: h("div", { class: "confirm-price" }),
+    deal: h("p", { class: "confirm-deal" }),
+    qty: h("output", { id: "confirm-qty", "aria-live": "polite" }),
+    minus: h("button", { type: "button", class: "qty-minus", "aria-label": "−1", onclick: () => setConfirmQty(confirmBox.qty - 1) }, "−"),
+    plus: h("button", { type: "button", class: "qty-plus", "aria-label": "+1", onclick: () => setConfirmQty(confirmBox.qty + 1) }, "+"),
+    max: h("span", { class: "muted confirm-max" }),
+    subtotal: h("dd", { id: "confirm-subtotal" }),
+    shipping: h("dd", { id: "confirm-shipping" }),
+    freeOver: h("p", { class: "muted free-over" }),
+    totalLabel: h("dt", {}),
+    total: h("dd", { id: "confirm-total" }),
+    error: h("p", { class: "error", role: "alert", id: "confirm-error" }),
+    submit: h("button", { type: "button", id: "confirm-submit", class: "btn btn-primary btn-confirm", onclick: confirmBuy }),
+    dealShown: undefined,
+  };
+  confirmBox.refs = refs;
+  fill(
+    $("#confirm-body"),
+    h(
+      "div",
+      { class: "confirm", dataset: { sku: product.sku } },
+      h(
+        "div",
+        { class: "confirm-product" },
+        productImage(product),
+        h("div", { class: "confirm-info" }, h("p", { class: "confirm-name", id: "confirm-name" }, product.name), refs.price, refs.deal),
+      ),
+      h(
+        "div",
+        { class: "confirm-qty-row" },
+        h("span", { class: "label", id: "confirm-qty-label" }, t("confirm.qty")),
+        h("div", { class: "qty qty-big", role: "group", "aria-labelledby": "confirm-qty-label" }, refs.minus, refs.qty, refs.plus),
+        refs.max,
+      ),
+      h(
+        "dl",
+        { class: "sum" },
+        h("div", {}, h("dt", {}, t("confirm.subtotal")), refs.subtotal),
+        h("div", {}, h("dt", {}, t("confirm.shipping")), refs.shipping),
+        h("div", { class: "sum-total" }, refs.totalLabel, refs.total),
+      ),
+      refs.freeOver,
+      h("p", { class: "muted confirm-note" }, t("confirm.note")),
+      refs.error,
+      h(
+        "div",
+        { class: "confirm-actions" },
+        h("button", { type: "button", class: "btn", onclick: () => confirmBox.el.close() }, t("common.cancel")),
+        refs.submit,
+      ),
+    ),
+  );
+  updateConfirm();
+}
+
+function setConfirmQty(n) {
+  const product = model.product(confirmBox.sku);
+  if (!product || confirmBox.busy) return;
+  confirmBox.qty = Math.max(1, Math.min(confirmMax(product), n));
+  confirmBox.error = "";
+  updateConfirm();
+}
+
+function updateConfirm() {
+  const refs = confirmBox.refs;
+  const product = model.product(confirmBox.sku);
+  if (!refs || !product) return;
+  const currency = model.currency;
+  const max = confirmMax(product);
+  if (confirmBox.qty > max && !confirmBox.busy) confirmBox.qty = max;
+  const soldOut = model.isSoldOut(product);
+  const deal = model.activeDeal(product.sku);
+  refs.price.replaceChildren(priceBlock(model, product));
+  if (deal !== refs.dealShown) {
+    refs.dealShown = deal;
+    refs.deal.replaceChildren(
+      deal ? h("span", {}, t("confirm.deal_until", { time: formatTime(deal.ends_at) }), " · ", dealCountdown(deal)) : "",
+    );
+    refs.deal.hidden = !deal;
+  }
+  const unit = model.priceOf(product);
+  const subtotal = unit * confirmBox.qty;
+  const shipping = shippingFor(subtotal);
+  refs.qty.textContent = formatNumber(confirmBox.qty);
+  refs.minus.disabled = confirmBox.busy || confirmBox.qty <= 1;
+  refs.plus.disabled = confirmBox.busy || confirmBox.qty >= max;
+  refs.max.textContent = t("confirm.max", { n: formatNumber(max) });
+  refs.subtotal.textContent = formatMoney(subtotal, currency);
+  if (shipping === null) {
+    refs.shipping.textContent = t("confirm.shipping_later");
+    refs.shipping.classList.add("later");
+    refs.totalLabel.textContent = t("confirm.total_items");
+    refs.total.textContent = formatMoney(subtotal, currency);
+  } else {
+    refs.shipping.textContent = shipping === 0 ? t("confirm.shipping_free") : formatMoney(shipping, currency);
+    refs.shipping.classList.remove("later");
+    refs.totalLabel.textContent = t("confirm.total");
+    refs.total.textContent = formatMoney(subtotal + shipping, currency);
+  }
+  const over = model.checkout?.free_shipping_over;
+  refs.freeOver.textContent =
+    shipping !== null && typeof over === "number" && over > 0 ? t("confirm.free_over", { amount: formatMoney(over, currency) }) : "";
+  refs.freeOver.hidden = !refs.freeOver.textContent;
+  refs.error.textContent = confirmBox.error;
+  refs.error.hidden = !confirmBox.error;
+  refs.submit.disabled = Boolean(confirmBox.busy) || soldOut || justOpened();
+  refs.submit.dataset.state = soldOut ? "soldout" : confirmBox.busy ? "busy" : "ready";
+  refs.submit.textContent = soldOut
+    ? t("common.soldout")
+    : confirmBox.busy === "going"
+      ? t("confirm.going")
+      : confirmBox.busy
+        ? t("confirm.busy")
+        : t("confirm.submit");
+}
+
+function setBuying(busy) {
+  confirmBox.busy = busy;
+  for (const view of [card?.figures, sheet.figures]) {
+    if (!view) continue;
+    view.busy = Boolean(busy);
+    view.update();
+  }
+  updateConfirm();
+}
+
+function resetQty() {
+  for (const view of [card?.figures, sheet.figures]) view?.setQty(1);
+}
+
+async function confirmBuy() {
+  if (confirmBox.busy || !confirmBox.sku || justOpened()) return;
+  const sku = confirmBox.sku;
+  const product = model.product(sku);
+  setBuying(true);
+  const answer = await buyer.buy(sku, confirmBox.qty);
+  if (answer.ok && answer.sku === sku) {
+    model.setSales({ [sku]: { sold: answer.sold ?? product?.sold, remaining: answer.remaining } });
+    resetQty();
+    mine.set(answer.order_id, { ...answer, name: product?.name, image: product?.image, created_at: answer.ts || Date.now() });
+    setBuying("going");
+    location.assign(checkoutHref(answer, viewerToken()));
+    return;
+  }
+  setBuying(false);
+  if (answer.other) {
+    // another, earlier intent was still pending: its answer was told by the "settled" handler
+    confirmBox.el.close();
+    return;
+  }
+  if (answer.pending) {
+    confirmBox.el.close();
+    toast(t("confirm.checking"), { kind: "info", ms: 6000 });
+    openMyOrders();
+    return;
+  }
+  if (answer.error === "sold_out") model.setSales({ [sku]: { remaining: 0 } });
+  confirmBox.error = errorText(answer.error);
+  updateConfirm();
+  toast(confirmBox.error, { kind: "error" });
+}
+
+// back from checkout through the bfcache: the sheet is not mid-buy any more
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  setBuying(false);
+  if (confirmBox.el.open) confirmBox.el.close();
+  loadMyOrders();
+});
+
+// an intent resumed after a reload or a reconnect got its answer
+buyer.addEventListener("settled", ({ detail }) => {
+  if (!detail.resumed) return;
+  const name = model.product(detail.sku)?.name || detail.sku;
+  if (detail.ok) {
+    toast(t("confirm.resumed_ok", { name }), { kind: "ok", ms: 6000 });
+    if (typeof detail.sold === "number") model.setSales({ [detail.sku]: { sold: detail.sold, remaining: detail.remaining } });
+    loadMyOrders();
+  } else if (!detail.pending) {
+    toast(t("confirm.resumed_failed", { reason: errorText(detail.error) }), { kind: "error", ms: 6000 });
+  }
+});
+buyer.addEventListener("pending", renderMyOrders);
+
+// 내 주문: the viewer's orders in this show, kept current by `order` events
+const mine = new Map(); // order_id -> order
+const myBox = { el: $("#my-orders"), loaded: false, error: null };
+$("#my-orders .sheet-close").addEventListener("click", () => myBox.el.close());
+myBox.el.addEventListener("click", (event) => event.target === myBox.el && myBox.el.close());
+$("#my-orders-btn").addEventListener("click", openMyOrders);
+
+function openMyOrders() {
+  renderMyOrders();
+  if (!myBox.el.open) myBox.el.showModal();
+  loadMyOrders();
+}
+
+async function loadMyOrders() {
+  if (!socket.connected) return;
+  const answer = await request(socket, "my:orders", {}, 8000);
+  if (answer.ok && Array.isArray(answer.orders)) {
+    for (const order of answer.orders) if (order?.order_id) mine.set(order.order_id, order);
+    myBox.loaded = true;
+    myBox.error = null;
+  } else {
+    myBox.error = answer.error || "invalid";
+  }
+  renderMyOrders();
+}
+
+socket.on("order", (order) => {
+  if (!order?.order_id) return;
+  const before = mine.get(order.order_id);
+  mine.set(order.order_id, { ...(before || {}), ...order });
+  if (before && before.status && before.status !== order.status) {
+    toast(t("my.changed", { name: order.name || before.name || "", status: statusText(order.status) }), {
+      kind: order.status === "cancelled" || order.status === "expired" ? "error" : "ok",
+    });
+  }
+  renderMyOrders();
+});
+
+function myOrderItem(order) {
+  const token = viewerToken();
+  const product = model.product(order.sku);
+  const image = productImage({ name: order.name || product?.name || "", image: order.image || product?.image });
+  const lines = [];
+  if (order.status === "reserved" && order.expires_at) {
+    lines.push(
+      h(
+        "p",
+        { class: "my-hold" },
+        countdown(order.expires_at, "my.hold", { onEnd: () => setTimeout(renderMyOrders, 50) }),
+      ),
+    );
+    if (order.expires_at > Date.now()) {
+      lines.push(h("a", { class: "btn btn-primary btn-small my-checkout", href: checkoutHref(order, token) }, t("my.checkout")));
+    }
+  } else if (order.status === "placed" && order.payment === "bank_transfer" && order.expires_at) {
+    lines.push(h("p", { class: "my-pay-by" }, t("my.pay_by", { when: formatDateTime(order.expires_at) })));
+  }
+  if (order.status === "shipped" && (order.carrier || order.tracking)) {
+    lines.push(
+      h("p", { class: "my-tracking" }, t("my.tracking", { carrier: order.carrier || "", tracking: order.tracking || "" })),
+    );
+  }
+  if (["placed", "paid", "shipped"].includes(order.status)) {
+    lines.push(h("a", { class: "my-details", href: checkoutHref(order, token) }, t("my.details")));
+  }
+  const total = amountDue(order);
+  return h(
+    "li",
+    { class: "my-order", dataset: { orderId: order.order_id, status: order.status || "" } },
+    image,
+    h(
+      "div",
+      { class: "my-info" },
+      h("p", { class: "my-name" }, order.name || product?.name || order.sku || ""),
+      h(
+        "p",
+        { class: "my-meta" },
+        statusPill(order.status),
+        " ",
+        h("span", {}, t("order.qty", { n: formatNumber(order.qty || 1) }), " · ", formatMoney(total, order.currency || model.currency)),
+      ),
+      order.created_at ? h("p", { class: "muted my-when" }, formatDateTime(order.created_at)) : null,
+      lines,
+    ),
+  );
+}
+
+function renderMyOrders() {
+  const orders = [...mine.values()].sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
+  const open = orders.filter((o) => o.status === "reserved" && (o.expires_at || 0) > Date.now()).length;
+  const badge = $("#my-orders-badge");
+  badge.hidden = !open && !buyer.pending();
+  setText(badge, buyer.pending() ? "…" : String(open));
+  $("#my-orders-btn").setAttribute("aria-label", open ? `${t("my.title")} · ${t("my.badge", { n: open })}` : t("my.title"));
+  $("#my-checking").hidden = !buyer.pending();
+  if (!myBox.el.open) return;
+  const body = $("#my-orders-body");
+  if (!orders.length) {
+    fill(body, h("p", { class: myBox.error ? "error" : "muted my-empty" }, myBox.error ? t("my.error") : myBox.loaded ? t("my.empty") : t("common.loading")));
+    return;
+  }
+  fill(body, myBox.error ? h("p", { class: "error" }, t("my.error")) : null, h("ul", { class: "my-list" }, orders.map(myOrderItem)));
+}
+
 // pinned text
 function setPinned(pinned) {
   const text = pinned && typeof pinned === "object" ? pinned.text : pinned;
@@ -304,6 +631,7 @@ bindChatForm($("#chat-form"), $("#chat-input"), socket, (text) => {
 const renderFigures = throttle(() => {
   renderCard();
   sheet.figures?.update();
+  updateConfirm();
 }, 100);
 model.addEventListener("change", ({ detail }) => {
   if (detail.what === "status") renderStatus();
@@ -316,6 +644,8 @@ window.addEventListener("langchange", () => {
   renderViewers();
   renderCard();
   if (sheet.sku) openSheet(sheet.sku);
+  if (confirmBox.sku) renderConfirm();
+  renderMyOrders();
 });
 
 // without the socket (or before it connects), the REST view still tells the status
@@ -332,4 +662,5 @@ setInterval(async () => {
 renderStatus();
 renderViewers();
 renderCard();
-window.livecast = { model, player, socket, buyer };
+renderMyOrders();
+window.livecast = { model, player, socket, buyer, myOrders: mine };

@@ -14,6 +14,7 @@ export class ShowModel extends EventTarget {
     this.featured = view.featured || null;
     this.deal = view.deal || null;
     this.viewers = view.viewers || 0;
+    this.checkout = view.checkout || null; // the show's checkout setting, when the view has it
     this.hearts = 0;
     this.dealTimer = null;
     this.scheduleDealEnd();
@@ -114,6 +115,7 @@ export class ShowModel extends EventTarget {
         if (show[field] !== undefined && show[field] !== null) this[prop] = show[field];
       }
       if (Array.isArray(show.products) && !state.products) this.setProducts(show.products);
+      if (show.checkout && typeof show.checkout === "object") this.checkout = show.checkout;
     } else if (typeof show === "string" && ["scheduled", "live", "ended"].includes(show)) {
       this.status = show;
     }
