@@ -9,7 +9,18 @@ import signal
 
 from aiohttp import web
 
-from . import api, console, media, order_sweeper, orders, outage, realtime, webhooks
+from . import (
+    api,
+    console,
+    lease,
+    media,
+    order_sweeper,
+    orders,
+    outage,
+    realtime,
+    show_sweeper,
+    webhooks,
+)
 from . import web as pages
 from .appkeys import HUB, METRICS, REDIS, REDIS_HEALTH, REDIS_URL, SETTINGS
 from .config import Settings
@@ -149,9 +160,11 @@ def create_app(settings: Settings) -> web.Application:
     app[REDIS_HEALTH] = outage.RedisHealth(app[METRICS])
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(redis_ctx)
+    lease.setup(app)
     api.setup(app)
     orders.setup(app)
     order_sweeper.setup(app)
+    show_sweeper.setup(app)
     media.setup(app)
     realtime.setup(app)
     pages.setup(app)

@@ -60,12 +60,21 @@ def cmd_serve(args, settings: Settings) -> int:
     if args.port is not None:
         settings = settings.with_(port=args.port)
     settings, new_admin_token = datadir.prepare(settings)
+    settings, tls_lines = https_setup(args, settings)
+    ssl_context = None
+    if settings.tls_cert is not None:
+        from .tls import server_context
+
+        ssl_context = server_context(settings.tls_cert, settings.tls_key)
     app = create_app(settings)
 
     async def banner(app: web.Application) -> None:
         print(f"livecast listening on {settings.base_url}  (data: {settings.data_dir})")
+        for line in tls_lines:
+            print(line)
         if new_admin_token:
             print(f"admin token (shown once, stored hashed): {new_admin_token}")
+        print(f"seller console: {settings.base_url}/console  (admin token or a seller key)")
         if args.demo:
             demo = await ensure_demo_show(app[REDIS])
             verb = "created" if demo["created"] else "ready (new keys issued)"
@@ -80,6 +89,7 @@ def cmd_serve(args, settings: Settings) -> int:
         app,
         host=settings.host,
         port=settings.port,
+        ssl_context=ssl_context,
         print=None,
         access_log=None,
         shutdown_timeout=5,
@@ -89,6 +99,30 @@ def cmd_serve(args, settings: Settings) -> int:
     if fatal:  # the embedded Redis could not be kept up: let our supervisor act
         raise CliError(fatal)
     return 0
+
+
+def https_setup(args, settings: Settings) -> tuple[Settings, list[str]]:
+    """--self-signed: the data dir's certificate for this machine (made when needed);
+    returns the settings with it and lines for the banner."""
+    from . import tls
+
+    lines: list[str] = []
+    if getattr(args, "self_signed", False):
+        if settings.tls_cert is not None:
+            raise CliError("--self-signed and LIVECAST_TLS_CERT are both given: choose one")
+        made = tls.self_signed(settings.data_dir, settings.host)
+        settings = settings.with_(tls_cert=made.cert, tls_key=made.key)
+        verb = "made" if made.created else "kept"
+        lines.append(f"self-signed certificate ({verb}): {made.cert}")
+        lines.append(f"  SHA-256 {made.fingerprint}")
+        lines.append("  browsers warn once per device: check this fingerprint, then proceed")
+    if settings.tls_cert is not None and settings.host in ("0.0.0.0", "::", ""):
+        port = settings.port
+        others = [a for a in tls.local_addresses() if a not in ("127.0.0.1", "::1")]
+        for address in others[:4]:
+            host = f"[{address}]" if ":" in address else address
+            lines.append(f"on your network: https://{host}:{port}")
+    return settings, lines
 
 
 # one-shot commands on the store
@@ -245,9 +279,18 @@ def cmd_orders_purge(args, settings: Settings) -> int:
 
     if args.older_than is None:
         raise CliError("livecast orders purge needs --older-than DAYS")
+    from .webhooks import deliveries
+
     cutoff = int(time.time() * 1000) - args.older_than * 86_400_000
-    count = run_store(settings, lambda r: Orders(r).purge(cutoff))
-    print(f"removed buyers' details from {count} finished orders older than {args.older_than} days")
+
+    async def purge(r):
+        return await Orders(r).purge(cutoff), await deliveries.purge(r, cutoff)
+
+    orders, records = run_store(settings, purge)
+    print(
+        f"removed buyers' details from {orders} finished orders and {records} webhook "
+        f"delivery records older than {args.older_than} days"
+    )
     return 0
 
 
@@ -310,6 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", help="address to listen on (default $HOST or 127.0.0.1)")
     s.add_argument("--port", type=port, help="port to listen on (default $PORT or 8080)")
     s.add_argument("--demo", action="store_true", help="create the demo show and print its URLs")
+    s.add_argument(
+        "--self-signed",
+        action="store_true",
+        help="serve HTTPS with a self-signed certificate kept in the data dir (a LAN, a test);"
+        " for a public server use LIVECAST_TLS_CERT/KEY or a TLS proxy (docs/https.md)",
+    )
     s.set_defaults(fn=cmd_serve)
 
     show = sub.add_parser("show", help="create, list and end shows")

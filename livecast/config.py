@@ -51,6 +51,9 @@ class Settings:
     public_url: str | None = None
     # the zone a time without an offset is read in (show starts, sale events)
     timezone: str = "Asia/Seoul"
+    # HTTPS (and WSS) on the same port: PEM certificate (chain) and its key
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -121,6 +124,9 @@ class Settings:
             kwargs["public_url"] = parse_http_url("LIVECAST_PUBLIC_URL", v).rstrip("/")
         if (v := get("LIVECAST_TIMEZONE")) is not None:
             kwargs["timezone"] = parse_timezone("LIVECAST_TIMEZONE", v)
+        cert, key = get("LIVECAST_TLS_CERT"), get("LIVECAST_TLS_KEY")
+        if cert is not None or key is not None:
+            kwargs["tls_cert"], kwargs["tls_key"] = parse_tls(cert, key)
         return cls(**kwargs)
 
     def with_(self, **changes) -> Settings:
@@ -134,10 +140,15 @@ class Settings:
         return f"[{self.host}]" if ":" in self.host else self.host
 
     @property
+    def scheme(self) -> str:
+        """What ``serve`` speaks: https with a certificate, else http."""
+        return "https" if self.tls_cert else "http"
+
+    @property
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url
-        return f"http://{self.public_host}:{self.port}"
+        return f"{self.scheme}://{self.public_host}:{self.port}"
 
 
 def split_list(value: str) -> list[str]:
@@ -225,6 +236,28 @@ def parse_timezone(name: str, value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{name}: {value!r} is not a time zone name like Asia/Seoul") from None
     return value
+
+
+def parse_tls(cert: str | None, key: str | None) -> tuple[Path, Path]:
+    """LIVECAST_TLS_CERT and LIVECAST_TLS_KEY: both set, both files there, and they load
+    together as a certificate (chain) and its unencrypted key."""
+    from .tls import TlsError, check_pair
+
+    if cert is None:
+        raise ConfigError("LIVECAST_TLS_CERT: unset, but LIVECAST_TLS_KEY is set (give both)")
+    if key is None:
+        raise ConfigError("LIVECAST_TLS_KEY: unset, but LIVECAST_TLS_CERT is set (give both)")
+    cert_path, key_path = Path(cert).expanduser(), Path(key).expanduser()
+    if not cert_path.is_file():
+        raise ConfigError(f"LIVECAST_TLS_CERT: {cert!r} is not a file")
+    if not key_path.is_file():
+        raise ConfigError(f"LIVECAST_TLS_KEY: {key!r} is not a file")
+    try:
+        check_pair(cert_path, key_path)
+    except TlsError as exc:
+        name = "LIVECAST_TLS_CERT" if "not a PEM certificate" in str(exc) else "LIVECAST_TLS_KEY"
+        raise ConfigError(f"{name}: {exc}") from None
+    return cert_path, key_path
 
 
 def parse_http_url(name: str, value: str) -> str:

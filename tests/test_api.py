@@ -74,7 +74,7 @@ async def test_create_show_rejects_bad_bodies_and_writes_nothing(client, r, body
     assert res.status == status
     answer = await res.json()
     assert answer["error"] == code and answer["message"]
-    assert await r.keys("*") == []  # never a half-written show
+    assert await r.keys("livecast:show*") == []  # never a half-written show
 
 
 async def test_create_show_needs_the_admin_token(client, r):
@@ -82,7 +82,7 @@ async def test_create_show_needs_the_admin_token(client, r):
     assert res.status == 401 and (await res.json())["error"] == "unauthorized"
     res = await client.post("/api/shows", json={"title": "t"}, headers=bearer("wrong-token"))
     assert res.status == 401 and (await res.json())["error"] == "bad_key"
-    assert await r.keys("*") == []
+    assert await r.keys("livecast:show*") == []
 
 
 async def test_product_routes_validate(client, show):

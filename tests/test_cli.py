@@ -126,7 +126,9 @@ def test_orders_from_the_command_line(env, tmp_path):
     assert [o["order_id"] for o in only] == ["order-cli-1"]
     result = run_cli("orders", show_id, "--csv", env=env)
     assert result.stdout.startswith("\ufeff주문번호 (order_id)") and result.stdout.count("\n") == 4
-    assert "from 0 finished orders" in ok("orders", "purge", "--older-than", "30", env=env)
+    assert "from 0 finished orders and 0 webhook" in ok(
+        "orders", "purge", "--older-than", "30", env=env
+    )
     bad = run_cli("orders", "purge", env=env)
     assert bad.returncode == 1 and "--older-than" in bad.stderr
     bad = run_cli("orders", show_id, "--status", "lost", env=env)

@@ -416,3 +416,25 @@ async def test_qr_codes_only_for_this_servers_links(client):
         assert res.status == 400
     res = await client.get("/api/qr", params={"text": "http://127.0.0.1:8080/" + "a" * 1000})
     assert res.status == 400
+
+
+async def test_settings_hold_the_whole_checkout_for_its_managers(client):
+    coop = await new_seller(client, "coop")
+    other = await new_seller(client, "other", "다른 가게")
+    checkout = {
+        "mode": "builtin",
+        "payment": ["bank_transfer"],
+        "bank": {"name": "농협은행", "account": "302-1234-5678-91", "holder": "우리동네"},
+        "shipping_fee": 3000,
+        "free_shipping_over": 50000,
+    }
+    created = await seller_show(client, coop["key"], checkout=checkout)
+    show_id = created["show"]["id"]
+    assert "bank" not in created["show"]["checkout"]  # the public view
+    res = await client.get(f"/api/shows/{show_id}/settings", headers=bearer(coop["key"]))
+    assert res.status == 200
+    assert await res.json() == {"show": show_id, "checkout": checkout, "webhook": None}
+    res = await client.get(f"/api/shows/{show_id}/settings", headers=bearer(other["key"]))
+    assert res.status == 403
+    res = await client.get(f"/api/shows/{show_id}/settings", headers=bearer(created["host_key"]))
+    assert res.status == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -99,7 +100,9 @@ class ServerProcess:
     ):
         self.workdir = Path(workdir)
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        # HTTPS (--self-signed or a certificate): the checks below trust it as it is
+        self.https = "--self-signed" in args or "LIVECAST_TLS_CERT" in (env or {})
+        self.base_url = f"{'https' if self.https else 'http'}://127.0.0.1:{self.port}"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.workdir / "serve.log"
         self.env = {
@@ -135,11 +138,13 @@ class ServerProcess:
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
         )
         deadline = time.monotonic() + timeout
+        context = ssl._create_unverified_context() if self.https else None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"livecast serve exited:\n{self.output()}")
             try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as res:
+                health = self.base_url + "/healthz"
+                with urllib.request.urlopen(health, timeout=1, context=context) as res:
                     if res.status == 200:
                         return self
             except OSError:

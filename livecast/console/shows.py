@@ -30,6 +30,19 @@ async def patch_show(request: web.Request):
     return web.json_response(view)
 
 
+@routes.get("/api/shows/{show}/settings")
+async def show_settings(request: web.Request):
+    """What the console edits beyond the public view: the whole checkout setting (with
+    the bank account) and the show's webhook address (never its secret)."""
+    show_id = request.match_info["show"]
+    await require_show(request, show_id)
+    record = await catalog.get_show_record(request.app[REDIS], show_id)
+    url = record.get("webhook_url") or None
+    return web.json_response(
+        {"show": show_id, "checkout": catalog.checkout_of(record), "webhook": url and {"url": url}}
+    )
+
+
 @routes.post("/api/shows/{show}/keys/{role}")
 async def rotate_key(request: web.Request):
     """A new host, moderator or shop key (the old one stops working), shown once."""

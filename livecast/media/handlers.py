@@ -70,7 +70,8 @@ async def whip_post(request: web.Request) -> web.Response:
     if await catalog.role_for_key(request.app[REDIS], show, key) != "host":
         raise ApiError(401, "bad_key", "that key is not this show's host key")
     offer = await read_offer(request)
-    session = await request.app[MEDIA].publish(show, offer)
+    rehearsal = request.query.get("rehearsal", "") in ("1", "true")
+    session = await request.app[MEDIA].publish(show, offer, rehearsal=rehearsal)
     return created(request, "whip", show, session)
 
 
@@ -101,7 +102,12 @@ async def patch_not_supported(request: web.Request) -> web.Response:
 async def whep_post(request: web.Request) -> web.Response:
     show = await require_show(request)
     offer = await read_offer(request)
-    session = await request.app[MEDIA].watch(show, offer)
+    # the host's own player (the studio's rehearsal preview) sees a private rehearsal too
+    key = bearer(request)
+    preview = key is not None and (
+        await catalog.role_for_key(request.app[REDIS], show, key) == "host"
+    )
+    session = await request.app[MEDIA].watch(show, offer, preview=preview)
     return created(request, "whep", show, session)
 
 

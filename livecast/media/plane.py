@@ -11,10 +11,10 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from .. import hub
-from ..appkeys import HUB, METRICS, REDIS, SETTINGS
+from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, SETTINGS
 from ..errors import ApiError
-from ..store import catalog
-from ..store.errors import StoreError
+from ..store import catalog, host_lease, keys
+from ..store.errors import Conflict, StoreError
 from .recorder import Recorder, recording_url
 from .relay import ShowRelay
 from .sessions import SdpError, WhepSession, WhipSession, offered_video_codecs
@@ -23,7 +23,9 @@ from .sessions import SdpError, WhepSession, WhipSession, offered_video_codecs
 @dataclass
 class MediaOptions:
     no_media_timeout: float = 10.0  # a WHIP session with no media this long ends
-    reconnect_grace: float = 30.0  # the show stays live this long for the host to come back
+    # the show stays live this long for the host to come back (a deadline in Redis, see
+    # store/host_lease.py: it holds across restarts and any process's sweep ends the show)
+    reconnect_grace: float = host_lease.GRACE_SECONDS
     stale_after: float = 2.0  # a WHIP session silent this long may be replaced by a new POST
     pli_interval: float = 0.3  # at most one PLI upstream per interval per show
     keyframe_every: float = 4.0  # while recording, a keyframe at least this often (seeking)
@@ -46,7 +48,8 @@ class MediaPlane:
         self.whep: dict[str, WhepSession] = {}
         self.recorders: dict[str, Recorder] = {}  # file name -> recorder
         self._tasks: set[asyncio.Task] = set()
-        self._grace: dict[str, asyncio.Task] = {}
+        self._renewer: asyncio.Task | None = None
+        self._ending: set[str] = set()  # shows this plane is ending itself (WHIP DELETE)
         self._lock = asyncio.Lock()
 
     @property
@@ -97,13 +100,29 @@ class MediaPlane:
         self.metrics.recordings.set(len(self.recorders))
 
     # the host
-    async def publish(self, show: str, offer: str) -> WhipSession:
-        """A WHIP POST with the host key: 409 while another session is live, else go live."""
+    @property
+    def process_id(self) -> str:
+        return self.app.get(PROCESS_ID) or "local"
+
+    async def publish(self, show: str, offer: str, *, rehearsal: bool = False) -> WhipSession:
+        """A WHIP POST with the host key: 409 while another session is live (a public POST
+        replaces a rehearsal), 409 ``ended`` once the show has ended, else go live.
+
+        A rehearsal is private: the show stays scheduled, only the host's own players
+        (WHEP with the host key) get its frames, nothing is recorded.
+        """
         async with self._lock:  # one POST at a time decides who the host is
             relay = self.relay(show)
             current = relay.host
-            if current is not None and current.alive(self.options.stale_after):
+            replaces_rehearsal = current is not None and current.rehearsal and not rehearsal
+            if (
+                current is not None
+                and current.alive(self.options.stale_after)
+                and not replaces_rehearsal
+            ):
                 raise ApiError(409, "already_live", "another WHIP session is live for this show")
+            if await self.app[REDIS].hget(keys.show(show), "status") == "ended":
+                raise ApiError(409, "ended", "this show has ended: go live in a new show")
             live = sum(1 for r in self.relays.values() if r.host is not None and r is not relay)
             if live >= self.options.max_publishers:
                 raise ApiError(
@@ -119,6 +138,7 @@ class MediaPlane:
                 on_ingest=self._ingested,
                 transcode=relay.transcode,
             )
+            session.rehearsal = rehearsal
             relay.pending += 1
             try:
                 answer = await session.start(offer, self.settings)
@@ -134,14 +154,59 @@ class MediaPlane:
                 await self._drop_host(current, "replaced")
             self.whip[session.id] = session
             session.answer = answer
-            grace = self._grace.pop(show, None)
-            if grace is not None:
-                grace.cancel()
+            relay.private = rehearsal
             relay.attach_host(session)
-            self._start_recording(relay, session)
+            if not rehearsal:
+                self._start_recording(relay, session)
             self._update_gauges()
-        await self._set_status(show, "live")
+        if rehearsal:
+            return session
+        try:
+            previous = await catalog.set_status(self.app[REDIS], show, "live")
+        except Conflict:  # ended meanwhile (the host came back after its deadline)
+            await self._drop_host(session, "ended")
+            raise ApiError(409, "ended", "this show has ended") from None
+        except (StoreError, RedisError) as exc:
+            log.warning("could not set show %s live: %s", show, exc)
+            previous = "live"
+        if previous != "live":
+            self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": "live"})
+        await self._renew(session)
+        if self._renewer is None:
+            self._renewer = self._spawn(self._renew_leases())
         return session
+
+    # the host's lease in Redis (store/host_lease.py)
+    async def _renew(self, session: WhipSession) -> None:
+        try:
+            await host_lease.renew(
+                self.app[REDIS],
+                session.show,
+                self.process_id,
+                session.id,
+                grace=self.options.reconnect_grace,
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("could not renew the host lease of %s: %s", session.show, exc)
+
+    async def _renew_leases(self) -> None:
+        """Every RENEW_SECONDS, push the deadline of every show this process hosts."""
+        while True:
+            await asyncio.sleep(host_lease.RENEW_SECONDS)
+            for relay in list(self.relays.values()):
+                host = relay.host
+                if host is not None and not host.rehearsal and not host.closed:
+                    await self._renew(host)
+
+    async def _host_gone(self, session: WhipSession) -> None:
+        """The show's host left without ending it: the show ends after the grace unless
+        the host comes back (to this process or another)."""
+        try:
+            await host_lease.lost(
+                self.app[REDIS], session.show, session.id, grace=self.options.reconnect_grace
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("could not start the grace of %s: %s", session.show, exc)
 
     def _start_recording(self, relay: ShowRelay, session: WhipSession) -> None:
         if not self.options.record:
@@ -195,18 +260,26 @@ class MediaPlane:
     async def end_broadcast(self, session: WhipSession) -> None:
         """WHIP DELETE: the host ended the show."""
         relay = self.relays.get(session.show)
-        if relay is not None and relay.host is session:
-            # before the recording stops, so "ended" lands in its sidecar too
-            await self._set_status(session.show, "ended")
-        await self._drop_host(session, "deleted")
+        if relay is not None and relay.host is session and not session.rehearsal:
+            self._ending.add(session.show)
+            try:
+                # before the recording stops, so "ended" lands in its sidecar too
+                await self._set_status(session.show, "ended")
+                try:
+                    await host_lease.release(self.app[REDIS], session.show)
+                except (RedisError, OSError) as exc:
+                    log.warning("could not release the host lease of %s: %s", session.show, exc)
+                await self._drop_host(session, "deleted")
+            finally:
+                self._ending.discard(session.show)
+        else:
+            await self._drop_host(session, "deleted")
         await self._forget_if_idle(session.show)
 
     async def _forget_if_idle(self, show: str) -> None:
         """Drop a show's relay once it has no host, no viewers and no grace timer."""
         relay = self.relays.get(show)
         if relay is None or relay.host is not None or relay.viewers or relay.pending:
-            return
-        if show in self._grace:
             return
         del self.relays[show]
         await relay.stop()
@@ -216,20 +289,15 @@ class MediaPlane:
         self._spawn(self._host_lost(session, reason))
 
     async def _host_lost(self, session: WhipSession, reason: str) -> None:
-        if await self._drop_host(session, reason):
-            show = session.show
-            old = self._grace.pop(show, None)
-            if old is not None:
-                old.cancel()
-            self._grace[show] = self._spawn(self._end_after_grace(show))
+        if await self._drop_host(session, reason) and not session.rehearsal:
+            await self._host_gone(session)
+        await self._forget_if_idle(session.show)
 
-    async def _end_after_grace(self, show: str) -> None:
-        await asyncio.sleep(self.options.reconnect_grace)
-        if self._grace.get(show) is asyncio.current_task():
-            del self._grace[show]
+    async def _show_ended(self, show: str) -> None:
+        """The show ended elsewhere (a sweep, another process): drop its host here."""
         relay = self.relays.get(show)
-        if relay is None or relay.host is None:
-            await self._set_status(show, "ended")
+        if relay is not None and relay.host is not None:
+            await self._drop_host(relay.host, "show ended")
         await self._forget_if_idle(show)
 
     async def _set_status(self, show: str, status: str) -> None:
@@ -242,7 +310,7 @@ class MediaPlane:
             self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": status})
 
     # viewers
-    async def watch(self, show: str, offer: str) -> WhepSession:
+    async def watch(self, show: str, offer: str, *, preview: bool = False) -> WhepSession:
         if len(self.whep) >= self.settings.max_viewers:
             raise ApiError(
                 503,
@@ -270,6 +338,7 @@ class MediaPlane:
             max_audio=self.options.audio_queue,
             on_end=self.viewer_ended,
         )
+        session.preview = preview
         relay.pending += 1
         try:
             session.answer = await session.start(offer, self.settings)
@@ -304,17 +373,26 @@ class MediaPlane:
         relay = self.relays.get(event.show)
         if relay is not None and relay.recorder is not None:
             relay.recorder.add_event(event)
+        if (
+            event.kind == hub.SHOW_STATUS
+            and isinstance(event.data, dict)
+            and event.data.get("status") == "ended"
+            and relay is not None
+            and event.show not in self._ending
+        ):
+            self._spawn(self._show_ended(event.show))
 
     async def close(self) -> None:
-        """App cleanup: every peer connection closed, every recording finished."""
-        for task in list(self._grace.values()):
-            task.cancel()
-        self._grace.clear()
+        """App cleanup: every peer connection closed, every recording finished.
+
+        Live shows stay live: their hosts get the reconnect grace, to come back to this
+        server once it is up again (or to another process); a sweep ends them after it.
+        """
         for session in list(self.whep.values()):
             await self.stop_viewer(session)
         for session in list(self.whip.values()):
-            if await self._drop_host(session, "shutdown"):
-                await self._set_status(session.show, "ended")
+            if await self._drop_host(session, "shutdown") and not session.rehearsal:
+                await self._host_gone(session)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -193,6 +193,7 @@ class ShowRelay:
         self.host = None  # the current WhipSession
         self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
         self.viewers: set = set()  # WhepSession
+        self.private = False  # a rehearsal: only the host's own players (previews) get frames
         self.pending = 0  # WHIP/WHEP offers being negotiated
         self.timeline = Timeline()
         self.keyframes = KeyframeRequester(self._send_pli, interval=pli_interval)
@@ -246,7 +247,10 @@ class ShowRelay:
         sent = 0
         if self.viewers:
             packed = self._pack(kind, codec_name, clock_rate, packet)
+            private = self.private
             for viewer in self.viewers:
+                if private and not viewer.preview:
+                    continue
                 if viewer.push(kind, packet, keyframe, packed):
                     sent += 1
         if keyframe and kind == "video":

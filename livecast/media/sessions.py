@@ -126,6 +126,7 @@ class WhipSession:
         self._watchdog: asyncio.Task | None = None
         self._on_ingest = on_ingest  # fn(kind, packets, gaps, late)
         self.transcode = transcode  # benchmark baseline: decoded tracks to the relay
+        self.rehearsal = False  # a private rehearsal: not live, not recorded, no lease
 
     def _ingest_counter(self, kind: str) -> aiortc_tap.IngestCount:
         on_ingest = self._on_ingest
@@ -141,23 +142,22 @@ class WhipSession:
         self.relay.decoded[track.kind] = track
 
     async def start(self, offer: str, settings) -> str:
-        check_offer(offer)
-        video = self.pc.addTransceiver("video", direction="recvonly")
-        video.setCodecPreferences(
-            preferences("video", VIDEO_CODECS, RTCRtpReceiver.getCapabilities)
-        )
-        audio = self.pc.addTransceiver("audio", direction="recvonly")
-        audio.setCodecPreferences(
-            preferences("audio", AUDIO_CODECS, RTCRtpReceiver.getCapabilities)
-        )
-        self.video_receiver = video.receiver
+        # a transceiver per kind the offer has (an audio-only host has no video section)
+        counts = check_offer(offer)
         if self.transcode:
             self.pc.on("track", self._on_track)
-        else:
-            aiortc_tap.tap_receiver(video.receiver, self._frame_handler("video"))
-            aiortc_tap.tap_receiver(audio.receiver, self._frame_handler("audio"))
-        aiortc_tap.count_ingest(video.receiver, self._ingest_counter("video"))
-        aiortc_tap.count_ingest(audio.receiver, self._ingest_counter("audio"))
+        for kind, codecs in (("video", VIDEO_CODECS), ("audio", AUDIO_CODECS)):
+            if not counts[kind]:
+                continue
+            transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+            transceiver.setCodecPreferences(
+                preferences(kind, codecs, RTCRtpReceiver.getCapabilities)
+            )
+            if kind == "video":
+                self.video_receiver = transceiver.receiver
+            if not self.transcode:
+                aiortc_tap.tap_receiver(transceiver.receiver, self._frame_handler(kind))
+            aiortc_tap.count_ingest(transceiver.receiver, self._ingest_counter(kind))
         answer = await negotiate(self.pc, offer, settings)
         self.video_codec = answered_codec(answer, "video")
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
@@ -244,6 +244,7 @@ class WhepSession:
         }
         self.closed = False
         self.mismatched = False
+        self.preview = False  # the host's own player: also sees a rehearsal
         self._on_end = on_end
         self._ended = False
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 
 from .. import hub
-from ..store import catalog, keys, report, sales
+from ..store import catalog, deals, keys, report, sales
 from ..store.errors import InvalidInput, UnknownProduct
 from .errors import EventError, Invalid
 from .members import Member
@@ -142,22 +142,45 @@ async def feature(rt: Realtime, member: Member, payload: Any) -> dict:
 
 # deals
 async def deal_start(rt: Realtime, member: Member, payload: Any) -> dict:
+    """A timed deal price while the show is live: below the product's price, one deal at
+    a time (a running deal is ended first, never replaced), and its product featured."""
     data = obj(payload)
     sku = matching(data.get("sku"), "sku", catalog.SKU_RE)
     price = whole(data.get("price"), "price", minimum=0, maximum=catalog.MAX_PRICE)
     seconds = whole(data.get("seconds"), "seconds", minimum=1, maximum=DEAL_MAX_SECONDS)
+    show = member.show
+    record = await catalog.get_show_record(rt.r, show)
+    status = record.get("status", "scheduled")
+    if status == "ended":
+        raise EventError("the show has ended", code="ended")
+    if status != "live":
+        raise EventError("deals run while the show is live", code="not_live")
     try:
-        await catalog.get_product(rt.r, member.show, sku)
+        product = await catalog.get_product(rt.r, show, sku)
     except UnknownProduct as exc:
         raise EventError(exc.message, code="unknown_product") from None
+    if price >= product["price"]:
+        raise Invalid(
+            f"the deal price must be below the product's price ({product['price']})",
+            field="price",
+            list_price=product["price"],
+        )
     deal = {"sku": sku, "price": price, "ends_at": now_ms() + seconds * 1000}
-    async with rt.r.pipeline(transaction=True) as tx:
-        tx.delete(keys.deal(member.show))
-        tx.hset(keys.deal(member.show), mapping=deal)
-        tx.pexpireat(keys.deal(member.show), deal["ends_at"])
-        await tx.execute()
-    rt.deals.arm(member.show, deal["ends_at"])
-    await announce_deal(rt, member.show, deal)
+    running = await deals.start(rt.r, show, deal)
+    if running is not None:
+        current = await catalog.active_deal(rt.r, show)
+        raise EventError(
+            f"a deal on {running} is running: end it before starting another",
+            code="deal_running",
+            sku=running,
+            ends_at=current["ends_at"] if current else None,
+        )
+    if record.get("featured") != sku:  # a deal on a product nobody sees sells nothing
+        await catalog.set_featured(rt.r, show, sku)
+        await rt.emit("featured", {"sku": sku}, room=rt.show_room(show))
+        await rt.publish(show, hub.FEATURED, {"sku": sku})
+    rt.deals.arm(show, deal["ends_at"])
+    await announce_deal(rt, show, deal)
     return {"ok": True, **deal}
 
 

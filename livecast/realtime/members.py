@@ -36,6 +36,7 @@ class Member:
     allowance: float = EVENT_BURST
     checked_at: float = field(default_factory=time.monotonic)
     joined_at: float = field(default_factory=time.monotonic)  # watch time (show report)
+    replay: bool = False  # the replay page (buys; not counted as a viewer of the show)
 
     @property
     def staff(self) -> bool:
@@ -64,6 +65,7 @@ class Auth:
     name: str | None
     key: str | None
     token: str | None
+    replay: bool = False
 
 
 def parse_auth(auth: Any) -> Auth:
@@ -84,7 +86,10 @@ def parse_auth(auth: Any) -> Auth:
         if len(name) > NAME_MAX or any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
             raise Refused("invalid")
         name = name or None
-    return Auth(show, name, key or None, token or None)
+    replay = auth.get("replay", False)
+    if not isinstance(replay, bool):
+        raise Refused("invalid")
+    return Auth(show, name, key or None, token or None, replay)
 
 
 def default_name(role: str, user: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,8 +14,8 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from .. import hub
-from ..appkeys import HUB, METRICS, REDIS, SETTINGS
-from ..store import catalog, keys, report
+from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, SETTINGS
+from ..store import catalog, host_lease, keys, report
 from ..store import chat as chat_store
 from ..store import moderation as mod_store
 from ..store.errors import StoreError
@@ -51,6 +50,7 @@ EVENTS: dict[str, tuple[tuple[str, ...], Handler]] = {
     "mod:timeout": (STAFF, moderation.timeout),
     "mod:ban": (STAFF, moderation.ban),
     "mod:unban": (STAFF, moderation.unban),
+    "mod:user": (STAFF, moderation.user_history),
 }
 
 
@@ -63,7 +63,7 @@ class Realtime:
         self.settings = app[SETTINGS]
         self.hub: hub.Hub = app[HUB]
         self.metrics = app[METRICS]
-        self.process_id = uuid.uuid4().hex[:16]
+        self.process_id = app[PROCESS_ID]
         self.members: dict[str, Member] = {}
         self.viewer_counts: Counter[str] = Counter()
         self.broadcasts = Broadcasts(self)
@@ -199,6 +199,9 @@ class Realtime:
         if event.kind == hub.SHOW_STATUS:
             data = event.data if isinstance(event.data, dict) else {"status": event.data}
             self.spawn(self.emit("show", {"status": data.get("status")}, room=room))
+            if data.get("status") == "ended":  # ending a show ends its deal (catalog)
+                self.deals.disarm(event.show)
+                self.spawn(self.emit("deal", None, room=room))
         elif event.kind == hub.PRODUCTS:
             self.spawn(self.emit("products", event.data, room=room))
             self.broadcasts.sales_changed(event.show)
@@ -227,7 +230,7 @@ class Realtime:
             await self.sio.enter_room(sid, self.mods_room(show))
         if member.role == "host":
             await self.sio.enter_room(sid, self.host_room(show))
-        if member.role == "viewer":
+        if member.role == "viewer" and not member.replay:
             self.viewer_counts[show] += 1
             await self.r.hincrby(keys.viewers(show), self.process_id, 1)
             self.broadcasts.viewers_changed(show)
@@ -252,14 +255,16 @@ class Realtime:
                 raise Refused("banned")
             token = issue_token(self.settings.secret, user)
         name = auth.name or default_name(role, user)
-        return Member(sid=sid, show=auth.show, id=user, name=name, role=role, token=token)
+        member = Member(sid=sid, show=auth.show, id=user, name=name, role=role, token=token)
+        member.replay = auth.replay and role == "viewer"  # not one of the live audience
+        return member
 
     async def disconnect(self, sid: str) -> None:
         member = self.members.pop(sid, None)
         if member is None:
             return
         self.metrics.socket_clients.dec()
-        if member.role == "viewer":
+        if member.role == "viewer" and not member.replay:
             self.viewer_counts[member.show] -= 1
             await self.r.hincrby(keys.viewers(member.show), self.process_id, -1)
             self.broadcasts.viewers_changed(member.show)
@@ -301,6 +306,8 @@ class Realtime:
         if member.role == "viewer":
             _, muted_until, _, _ = await mod_store.chat_blocks(self.r, show, member.id)
             state["muted"] = {"until": muted_until}
+        if member.role == "host":  # the studio: is its broadcast the one on air?
+            state["broadcast"] = await host_lease.read(self.r, show)
         if member.staff:
             state["mod"] = {
                 "log": await mod_store.recent_actions(self.r, show),

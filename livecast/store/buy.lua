@@ -28,10 +28,12 @@ if existing[1] then
   return cjson.encode(answer)
 end
 
-local show = redis.call("HMGET", show_key, "status", "currency", "checkout")
+local show = redis.call("HMGET", show_key, "status", "currency", "checkout", "replay_sales")
 local status = show[1]
 if not status then return refuse("unknown_show") end
-if status ~= "live" then return refuse("not_live") end
+-- live, or ended with the replay still selling (the show's replay_sales, on by default)
+local replay = status == "ended" and show[4] ~= "0"
+if status ~= "live" and not replay then return refuse("not_live") end
 local record = redis.call("HGET", products_key, sku)
 if not record then return refuse("unknown_product") end
 local product = cjson.decode(record)

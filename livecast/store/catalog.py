@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import keys, orders, product_detail
+from . import keys, orders, processes, product_detail
 from .errors import Conflict, DuplicateProduct, InvalidInput, UnknownProduct, UnknownShow
 from .text import check_text
 
@@ -44,6 +44,7 @@ SHOW_FIELDS = (
     "cover",
     "event",
     "seller_id",
+    "replay_sales",
 )
 SHOW_PATCH_FIELDS = (
     "title",
@@ -54,7 +55,10 @@ SHOW_PATCH_FIELDS = (
     "cover",
     "event",
     "seller_id",
+    "replay_sales",
 )
+# what may still change once a show has ended
+ENDED_PATCH_FIELDS = ("replay_sales",)
 # a time without an offset is read in this zone unless told (LIVECAST_TIMEZONE)
 DEFAULT_TIMEZONE = "Asia/Seoul"
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -254,7 +258,14 @@ def parse_show(data: Any, *, tz: str | None = None) -> dict:
         "cover": parse_cover(data.get("cover")),
         "event": parse_ref(data.get("event"), "event"),
         "seller_id": parse_ref(data.get("seller_id"), "seller_id"),
+        "replay_sales": parse_flag(data.get("replay_sales", True), "replay_sales"),
     }
+
+
+def parse_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false", field=name)
+    return value
 
 
 def parse_cover(value: Any) -> str | None:
@@ -318,6 +329,7 @@ async def create_show(r, data: Any, *, show_id: str | None = None, tz: str | Non
                 "cover": show["cover"] or "",
                 "event": show["event"] or "",
                 "seller_id": show["seller_id"] or "",
+                "replay_sales": "1" if show["replay_sales"] else "0",
             },
         )
         tx.sadd(keys.moderator_keys(show_id), hash_key(moderator_key))
@@ -411,8 +423,7 @@ async def active_deal(r, show_id: str) -> dict | None:
 
 
 async def viewer_count(r, show_id: str) -> int:
-    counts = await r.hvals(keys.viewers(show_id))
-    return max(0, sum(int(c) for c in counts))
+    return await processes.viewer_count(r, show_id)
 
 
 async def public_view(r, show_id: str) -> dict:
@@ -432,6 +443,8 @@ async def public_view(r, show_id: str) -> dict:
         "cover": record.get("cover") or None,
         "event": record.get("event") or None,
         "seller_id": record.get("seller_id") or None,
+        # the replay page sells the products still in stock unless the seller turned it off
+        "replay_sales": record.get("replay_sales", "1") != "0",
         # 상호, 사업자등록번호, 통신판매업 신고번호, address, phone: shown on the show's pages
         "business": await seller_business(r, record.get("seller_id")),
     }
@@ -473,9 +486,13 @@ async def patch_show(r, show_id: str, data: Any, *, tz: str | None = None) -> di
     data = _check_fields(data, SHOW_PATCH_FIELDS, "show")
     if not data:
         raise InvalidInput("nothing to change")
-    if record.get("status") == "ended":
-        raise InvalidInput("this show has ended and can no longer be changed", code="ended")
+    if record.get("status") == "ended" and set(data) - set(ENDED_PATCH_FIELDS):
+        raise InvalidInput(
+            "this show has ended: only replay_sales can still change", code="ended"
+        )
     changes: dict[str, Any] = {}
+    if "replay_sales" in data:
+        changes["replay_sales"] = "1" if parse_flag(data["replay_sales"], "replay_sales") else "0"
     if "title" in data:
         changes["title"] = _text(data, "title", max_len=200, optional=False)
     if "seller" in data:
@@ -534,8 +551,8 @@ async def list_public_views(r) -> list[dict]:
 async def set_status(r, show_id: str, status: str) -> str:
     """Move a show along scheduled -> live -> ended; returns the previous status.
 
-    An ended show may go live again (a seller who stopped OBS and starts again), but
-    nothing goes back to scheduled.
+    An ended show stays ended (``Conflict`` with code ``ended``: a new broadcast needs a
+    new show), and nothing goes back to scheduled. Ending a show ends its deal.
     """
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
@@ -543,10 +560,14 @@ async def set_status(r, show_id: str, status: str) -> str:
     previous = record.get("status", "scheduled")
     if status == "scheduled" and previous != "scheduled":
         raise InvalidInput(f"show {show_id!r} has already started", code="invalid_status")
+    if status == "live" and previous == "ended":
+        raise Conflict(f"show {show_id!r} has ended and cannot go live again", code="ended")
     if previous != status:
         now = _now_ms()
         async with r.pipeline(transaction=True) as tx:
             tx.hset(keys.show(show_id), mapping={"status": status, f"{status}_at": now})
+            if status == "ended":
+                tx.delete(keys.deal(show_id))
             if status in ("live", "ended"):  # webhooks: show.live / show.ended
                 data = {**show_summary(record), "status": status}
                 tx.xadd(

@@ -77,3 +77,16 @@ class SendLimits:
         if await self._r.set(key, 1, px=seconds * 1000, nx=True):
             return 0
         return max(1, int(await self._r.pttl(key)))
+
+
+async def get(r, show_id: str, message_id: str) -> dict | None:
+    """One message by id (None once deleted or trimmed)."""
+    entries = await r.xrange(keys.chat(show_id), message_id, message_id)
+    return message_from_entry(*entries[0]) if entries else None
+
+
+async def recent_by(r, show_id: str, user: str, *, scan: int = 300) -> list[dict]:
+    """``user``'s messages among the last ``scan`` of the show, oldest first."""
+    entries = await r.xrevrange(keys.chat(show_id), count=scan)
+    mine = [message_from_entry(i, f) for i, f in reversed(entries) if f.get("uid") == user]
+    return mine

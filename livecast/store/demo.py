@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from . import catalog, keys
+from . import catalog, host_lease, keys
 
 DEMO_SHOW_ID = "demo"
 
@@ -20,6 +20,8 @@ async def ensure_demo_show(r) -> dict:
     if created:
         await catalog.create_show(r, demo_catalog(), show_id=DEMO_SHOW_ID)
     elif (await catalog.get_show_record(r, DEMO_SHOW_ID)).get("status") == "ended":
-        await r.hset(keys.show(DEMO_SHOW_ID), "status", "scheduled")  # a demo can run again
+        # a demo can run again (a real show that ended stays ended: catalog.set_status)
+        await r.hset(keys.show(DEMO_SHOW_ID), "status", "scheduled")
+        await host_lease.release(r, DEMO_SHOW_ID)
     issued = await catalog.reissue_keys(r, DEMO_SHOW_ID)
     return {"show": DEMO_SHOW_ID, "created": created, **issued}

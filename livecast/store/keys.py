@@ -223,3 +223,18 @@ def report_viewers(show_id: str) -> str:
 def report_buyers(show_id: str) -> str:
     """set: viewer ids with at least one successful buy"""
     return f"livecast:show:{show_id}:report:buyers"
+
+
+def process(process_id: str) -> str:
+    """string: present while that server process is alive (a lease it renews)"""
+    return f"livecast:process:{process_id}"
+
+
+def host(show_id: str) -> str:
+    """hash: the show's broadcast {owner (process id), session, state connected|lost, at}"""
+    return f"livecast:show:{show_id}:host"
+
+
+# zset: show id -> ms (Redis TIME) when the show ends unless its host is (back) on air;
+# the process that holds the host pushes it forward (store/host_lease.py)
+HOST_DEADLINES = "livecast:host_deadlines"

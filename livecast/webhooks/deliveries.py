@@ -50,7 +50,11 @@ class Destination:
         """Host and port only: never the URL's credentials, path or query."""
         parts = urlsplit(self.url)
         host = parts.hostname or ""
-        return f"{host}:{parts.port}" if parts.port else host
+        try:
+            port = parts.port
+        except ValueError:  # not a number: the request fails too, and is recorded
+            port = None
+        return f"{host}:{port}" if port else host
 
 
 async def destination(r, settings: Settings, show: str) -> Destination | None:

@@ -40,5 +40,6 @@ async def retry_delivery(request: web.Request):
         raise ApiError(
             409, "nothing_to_send", "that event had no webhook URL: nothing was sent, nor kept"
         )
-    # queued: sent again after what is pending for its key; pending: already queued
-    return web.json_response({"id": event_id, "status": "pending", "queued": result}, status=202)
+    # requeued: sent again after what is pending for its key; else it was pending already
+    answer = {"id": event_id, "status": "pending", "requeued": result == "queued"}
+    return web.json_response(answer, status=202)

@@ -156,7 +156,7 @@ class WebhookSender:
                     if outbox and await self._lease.claim():
                         self._redis_up()
                         pause = self._reconnect[0]
-                        await self._lead()  # returns only by an exception
+                        await self._lead()  # until the lease is lost or Redis fails
                     self._redis_up()
                     await asyncio.sleep(self._lease.ttl / 3 if outbox else IDLE_POLL)
                     continue
@@ -360,10 +360,12 @@ class WebhookSender:
             if target is None:
                 await self._settle(event, "skipped", attempts=state.count)
                 return True
-        state.count += 1
-        if state.first_at is None:
-            state.first_at = self._clock()
         async with self._http_slots:
+            if self._halted or not self._lease.valid:
+                raise LeaseLost("the delivery lease ended")
+            state.count += 1
+            if state.first_at is None:
+                state.first_at = self._clock()
             error = await self._post(target, event, body)
         now = self._clock()
         async with self._redis_slots:

@@ -40,8 +40,16 @@ def test_a_killed_embedded_redis_is_restarted_with_its_data(live_server):
     )
     assert second != first
     wait_until(lambda: healthy(server), timeout=30, what="/healthz 200 after the restart")
-    res = http("POST", server.base_url + "/api/shows", {"title": "재시작 후"}, headers=ADMIN)
-    assert res.status == 201
+    wait_until(
+        lambda: (
+            http(
+                "POST", server.base_url + "/api/shows", {"title": "재시작 후"}, headers=ADMIN
+            ).status
+            == 201
+        ),
+        timeout=10,
+        what="an API write after the restart",
+    )
     # same data dir and AOF: what was written before the kill is still there
     assert http("GET", f"{server.base_url}/api/shows/{kept}").status == 200
     assert server.process.poll() is None

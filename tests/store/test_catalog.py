@@ -4,6 +4,7 @@ import pytest
 
 from livecast.store import InvalidInput, catalog, keys
 from livecast.store.catalog import parse_product, parse_show
+from livecast.store.errors import Conflict
 from tests.support import PRODUCTS
 
 
@@ -60,13 +61,34 @@ async def test_keys_are_random_hashed_and_checked(r, show):
     assert await catalog.role_for_key(r, show_id, None) is None
 
 
-async def test_status_moves_forward_and_a_show_can_resume(r, show):
+async def test_status_moves_forward_and_an_ended_show_stays_ended(r, show):
     show_id = show["show"]["id"]
     assert await catalog.set_status(r, show_id, "live") == "scheduled"
+    await r.hset(keys.deal(show_id), mapping={"sku": "tote", "price": 1, "ends_at": 2**40})
     assert await catalog.set_status(r, show_id, "ended") == "live"
+    assert not await r.exists(keys.deal(show_id))  # ending a show ends its deal
     with pytest.raises(InvalidInput):
         await catalog.set_status(r, show_id, "scheduled")
-    assert await catalog.set_status(r, show_id, "live") == "ended"
+    with pytest.raises(Conflict) as refused:
+        await catalog.set_status(r, show_id, "live")
+    assert (refused.value.code, refused.value.status) == ("ended", 409)
+    assert await catalog.set_status(r, show_id, "ended") == "ended"  # again: a no-op
+    assert (await catalog.public_view(r, show_id))["status"] == "ended"
+
+
+async def test_replay_sales_is_on_by_default_and_the_only_change_after_the_end(r, show):
+    show_id = show["show"]["id"]
+    assert (await catalog.public_view(r, show_id))["replay_sales"] is True
+    off = await catalog.create_show(r, {"title": "t", "replay_sales": False})
+    assert off["show"]["replay_sales"] is False
+    with pytest.raises(InvalidInput):
+        await catalog.create_show(r, {"title": "t", "replay_sales": "no"})
+    await catalog.set_status(r, show_id, "ended")
+    view = await catalog.patch_show(r, show_id, {"replay_sales": False})
+    assert view["replay_sales"] is False
+    with pytest.raises(InvalidInput) as refused:
+        await catalog.patch_show(r, show_id, {"title": "new", "replay_sales": True})
+    assert refused.value.code == "ended"
 
 
 async def test_patch_stock_sets_remaining_and_null_is_unlimited(r, show):

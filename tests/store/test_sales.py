@@ -107,3 +107,17 @@ async def test_batched_buys_survive_a_script_flush(r, live_show, buyer):
     assert all(a["ok"] and not a.get("replayed") for a in answers)
     assert sorted(a["sold"] for a in answers) == list(range(2, 22))
     assert await r.xlen(keys.orders(show_id)) == 21
+
+
+async def test_an_ended_show_sells_on_in_its_replay_unless_the_seller_turned_it_off(
+    r, show, buyer
+):
+    show_id = show["show"]["id"]
+    await catalog.set_status(r, show_id, "live")
+    await catalog.set_status(r, show_id, "ended")
+    replayed = await buyer.buy(show_id, "u", "n", "kimchi-1kg", 1, "order-r1")
+    assert replayed["ok"] and replayed["price"] == 12900
+    await catalog.patch_show(r, show_id, {"replay_sales": False})
+    assert (await buyer.buy(show_id, "u", "n", "kimchi-1kg", 1, "order-r2"))["error"] == (
+        "not_live"
+    )

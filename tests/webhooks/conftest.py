@@ -129,3 +129,14 @@ async def until(predicate, *, what: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def settled(r) -> None:
+    """Wait until every outbox entry is acknowledged and trimmed (the sender records and
+    acknowledges an event just after the receiver has answered it)."""
+
+    async def empty():
+        pending = await r.xpending(keys.OUTBOX, keys.OUTBOX_GROUP)
+        return pending["pending"] == 0 and await r.xlen(keys.OUTBOX) == 0
+
+    await until(empty, what="every outbox entry acknowledged and trimmed")

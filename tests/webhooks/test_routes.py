@@ -52,11 +52,19 @@ async def test_given_up_after_24_hours_listed_and_sent_again(webhook_client, r, 
     # other orders are not held up by o-1's failing event; o-1's next event is
     await until(lambda: receiver.accepted == [other], what="the other order's event")
     await until(lambda: receiver.attempts(first) >= 3, what="retries of the failing event")
+
+    async def two_pending():
+        return [d["id"] for d in await deliveries(client, "pending")] == [first, then]
+
+    await until(two_pending, what="o-1's two events pending")
     pending = await deliveries(client, "pending")
-    assert [d["id"] for d in pending] == [first, then]
     assert pending[0]["attempts"] >= 1 and pending[0]["last_error"] == "HTTP 500"
     assert pending[0]["next_at"] is not None and pending[1]["attempts"] == 0
     assert receiver.attempts(then) == 0
+    # a pending event is queued already: a retry changes nothing
+    res = await client.post(f"/api/webhooks/deliveries/{then}/retry", headers=ADMIN)
+    assert res.status == 202 and (await res.json())["requeued"] is False
+    assert [d["id"] for d in await deliveries(client, "pending")] == [first, then]
 
     clock.offset += DAY  # a day of failures later
     await until(lambda: receiver.accepted == [other, then], what="o-1's next event")
@@ -71,7 +79,7 @@ async def test_given_up_after_24_hours_listed_and_sent_again(webhook_client, r, 
 
     receiver.fail.clear()
     res = await client.post(f"/api/webhooks/deliveries/{first}/retry", headers=ADMIN)
-    assert res.status == 202
+    assert res.status == 202 and (await res.json())["requeued"] is True
     await until(lambda: receiver.accepted == [other, then, first], what="the retried event")
     event, headers, body = receiver.requests[-1]
     assert event == first  # the same event id: a receiver can tell it is the same event
@@ -84,9 +92,14 @@ async def test_given_up_after_24_hours_listed_and_sent_again(webhook_client, r, 
     delivered = await deliveries(client, "delivered")
     assert {d["id"] for d in delivered} == {first, then, other}
     assert delivered[0]["id"] == first and delivered[0]["attempts"] == 1
+
+    async def counted():
+        metrics = await (await client.get("/metrics")).text()
+        return 'livecast_webhook_deliveries_total{outcome="delivered"} 3.0' in metrics
+
+    await until(counted, what="the deliveries counted")
     metrics = await (await client.get("/metrics")).text()
     assert 'livecast_webhook_deliveries_total{outcome="failed"} 1.0' in metrics
-    assert 'livecast_webhook_deliveries_total{outcome="delivered"} 3.0' in metrics
     assert "livecast_webhook_leader 1.0" in metrics
     assert client.app[WEBHOOKS].leading
 

@@ -847,3 +847,8 @@ export function formatDateTime(ms) {
   if (ms === null || ms === undefined) return "";
   return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms));
 }
+
+/** More strings for a language (a page's own string module adds its keys at import). */
+export function addStrings(language, dict) {
+  if (STRINGS[language]) Object.assign(STRINGS[language], dict);
+}
