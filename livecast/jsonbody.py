@@ -19,6 +19,8 @@ MAX_DEPTH = 32
 MAX_INT = 2**63 - 1
 MAX_NUMBER_CHARS = 40
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class BadJson(ValueError):
@@ -64,12 +66,25 @@ def _check(value: Any) -> None:
                 stack.extend((v, depth + 1) for v in item)
 
 
+def _too_deep(text: str) -> bool:
+    """Nesting beyond MAX_DEPTH, found before parsing: json.loads would recurse into it,
+    and a RecursionError caught inside CPython 3.11 can break later compiles."""
+    depth = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
 def loads(raw: bytes) -> Any:
     """Parse a request body, or raise :class:`BadJson`."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadJson("the body is not UTF-8 text") from None
+    if _too_deep(text):
+        raise BadJson(f"the body is nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(
             text,

@@ -32,6 +32,7 @@ class Broadcasts:
         self._viewers: set[str] = set()
         self._reactions: dict[str, Counter] = {}
         self._reactions_pending: set[str] = set()
+        self._tallies: dict[str, report.Tally] = {}  # the show report's chat and buys
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.started = asyncio.Event()
@@ -46,6 +47,10 @@ class Broadcasts:
 
     def react(self, show: str, kind: str) -> None:
         self._reactions.setdefault(show, Counter())[kind] += 1
+
+    def tally(self, show: str) -> report.Tally:
+        """The show report's counts for ``show``, written at the next flush."""
+        return self._tallies.setdefault(show, report.Tally())
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -91,6 +96,12 @@ class Broadcasts:
                 self._viewers.discard(show)
                 count = await catalog.viewer_count(rt.r, show)
                 await rt.emit("viewers", {"count": count}, room=rt.show_room(show))
+        if self._tallies:
+            tallies, self._tallies = self._tallies, {}
+            async with rt.r.pipeline(transaction=False) as p:
+                for show, tally in tallies.items():
+                    report.tally_in(p, show, tally)
+                await p.execute()
         if self._reactions:
             counted, self._reactions = self._reactions, {}
             async with rt.r.pipeline(transaction=False) as p:

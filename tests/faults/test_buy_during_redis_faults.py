@@ -99,7 +99,7 @@ async def shop(aiohttp_server, settings, faulty_redis):
     await r.aclose()
 
 
-async def buyer(url: str, show: str, n: int, answers: list, started: asyncio.Event) -> None:
+async def buyer(url: str, show: str, n: int, answers: list, ready: list, go: asyncio.Event):
     """One shopper: INTENTS buys in a row, each retried with its order_id until answered."""
     auth = {"show": show, "name": f"buyer{n}"}
     sio = socketio.AsyncClient(reconnection_delay=0.2, reconnection_delay_max=1)
@@ -112,6 +112,8 @@ async def buyer(url: str, show: str, n: int, answers: list, started: asyncio.Eve
 
     await sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
     await asyncio.wait_for(got_state.wait(), 10)
+    ready.append(n)
+    await go.wait()  # every buyer is in before the fault
     loop = asyncio.get_running_loop()
     try:
         for _ in range(INTENTS):
@@ -119,7 +121,6 @@ async def buyer(url: str, show: str, n: int, answers: list, started: asyncio.Eve
             deadline = loop.time() + 90
             tries = 0
             while True:
-                started.set()
                 try:
                     ack = await sio.call("buy", payload, timeout=8)
                 except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
@@ -154,9 +155,13 @@ async def check_books(r, show: str, answers: list) -> None:
 
 async def run_buyers(url: str, show: str, fault) -> list:
     answers: list = []
-    started = asyncio.Event()
-    buyers = [asyncio.create_task(buyer(url, show, n, answers, started)) for n in range(BUYERS)]
-    await asyncio.wait_for(started.wait(), 20)
+    ready: list = []
+    go = asyncio.Event()
+    buyers = [asyncio.create_task(buyer(url, show, n, answers, ready, go)) for n in range(BUYERS)]
+    while len(ready) < BUYERS:
+        assert not any(b.done() for b in buyers), [b.exception() for b in buyers if b.done()]
+        await asyncio.sleep(0.05)
+    go.set()
     await fault()
     await asyncio.gather(*buyers)
     return answers
