@@ -47,7 +47,9 @@ class Sweeper:
         for user, order in expired:
             metrics.order_moves.labels("expired").inc()
             hub_.publish(order["show"], hub.ORDER, {"user": user, "order": order})
-            await report.quietly(report.order_moved(self._app[REDIS], order), "an expired order")
+        if expired:
+            moved = report.orders_moved(self._app[REDIS], [order for _, order in expired])
+            await report.quietly(moved, "expired orders")
         return len(expired)
 
     async def _run(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from aiohttp import web
 
 from .appkeys import REDIS
+from .assets import REVALIDATE, YEAR, Asset, Assets
 from .store import catalog, keys
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -22,8 +23,47 @@ PRIVATE_FILES = frozenset({"package.json", "package-lock.json"})
 VENDOR_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.js$")
 
 
-def page(name: str) -> web.FileResponse:
-    return web.FileResponse(WEB_DIR / f"{name}.html", headers=NO_STORE)
+# versioned URLs, long-lived caching, gzip and modulepreload (livecast/assets.py)
+ASSETS = Assets(WEB_DIR, SOCKET_IO_CLIENT)
+FAVICON_CACHE = "public, max-age=86400"
+
+
+class AssetResponse(web.Response):
+    """A file as served by ``ASSETS``: 304 for a matching If-None-Match, gzip when the
+    client takes it (decided in prepare(), when the request is known)."""
+
+    def __init__(self, asset: Asset, cache: str, *, status: int = 200, headers=None):
+        super().__init__(
+            body=asset.body,
+            status=status,
+            headers={
+                **(headers or {}),
+                "Content-Type": asset.content_type,
+                "Cache-Control": cache,
+                "ETag": f"W/{asset.etag}",
+                "Vary": "Accept-Encoding",
+            },
+        )
+        self.asset = asset
+
+    async def prepare(self, request):
+        if self.status == 200 and f"W/{self.asset.etag}" in request.headers.get(
+            "If-None-Match", ""
+        ).replace(" ", "").split(","):
+            self.set_status(304)
+            self.body = None
+        elif self.asset.gzipped is not None and "gzip" in request.headers.get(
+            "Accept-Encoding", ""
+        ):
+            self.body = self.asset.gzipped
+            self.headers["Content-Encoding"] = "gzip"
+        return await super().prepare(request)
+
+
+def page(name: str, *, status: int = 200) -> web.Response:
+    return AssetResponse(
+        ASSETS.page(WEB_DIR / f"{name}.html"), REVALIDATE, status=status, headers=NO_STORE
+    )
 
 
 async def index(request: web.Request):
@@ -34,14 +74,14 @@ async def checkout_page(request: web.Request):
     """The buyer's checkout for any well-formed order id: the page itself asks the API
     (with the buyer's token), so an unknown id is told there, not here."""
     if not ORDER_ID_RE.match(request.match_info["order_id"]):
-        return web.FileResponse(WEB_DIR / "404-order.html", status=404, headers=NO_STORE)
+        return page("404-order", status=404)
     return page("checkout")
 
 
 def show_page(name: str):
     async def handler(request: web.Request):
         if not await catalog.show_exists(request.app[REDIS], request.match_info["show"]):
-            return web.FileResponse(WEB_DIR / "404.html", status=404, headers=NO_STORE)
+            return page("404", status=404)
         return page(name)
 
     handler.__name__ = f"{name}_page"
@@ -59,7 +99,7 @@ async def event_page(request: web.Request):
     if not catalog.SHOW_ID_RE.match(event_id) or not await request.app[REDIS].exists(
         keys.event(event_id)
     ):
-        return web.FileResponse(WEB_DIR / "404.html", status=404, headers=NO_STORE)
+        return page("404", status=404)
     return page("events")
 
 
@@ -77,10 +117,18 @@ def static_path(root: Path, rel: str) -> Path | None:
 
 
 async def static_file(request: web.Request):
-    path = static_path(WEB_DIR, request.match_info["path"])
+    """``/static/v/<version>/<path>`` (a year, immutable: the version changes with any
+    file) or ``/static/<path>`` (revalidated)."""
+    rel, cache = request.match_info["path"], REVALIDATE
+    parts = rel.split("/", 2)
+    if len(parts) == 3 and parts[0] == "v":
+        rel = parts[2]
+        if parts[1] == ASSETS.version():
+            cache = YEAR
+    path = static_path(WEB_DIR, rel)
     if path is None:
         raise web.HTTPNotFound()
-    return web.FileResponse(path)
+    return AssetResponse(ASSETS.file(path), cache)
 
 
 async def vendor_socket_io(request: web.Request):
@@ -88,7 +136,12 @@ async def vendor_socket_io(request: web.Request):
     path = SOCKET_IO_CLIENT / name
     if not VENDOR_FILE_RE.match(name) or not path.is_file():
         raise web.HTTPNotFound()
-    return web.FileResponse(path)
+    cache = YEAR if request.query.get("v") == ASSETS.version() else REVALIDATE
+    return AssetResponse(ASSETS.file(path, rewrite=False), cache)
+
+
+async def favicon(request: web.Request):
+    return AssetResponse(ASSETS.file(WEB_DIR / "img" / "favicon.ico"), FAVICON_CACHE)
 
 
 def setup(app: web.Application) -> None:
@@ -100,3 +153,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/events/{event}", event_page)
     app.router.add_get("/static/{path:.+}", static_file)
     app.router.add_get("/vendor/socket.io/{name}", vendor_socket_io)
+    app.router.add_get("/favicon.ico", favicon)

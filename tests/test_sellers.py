@@ -438,3 +438,18 @@ async def test_settings_hold_the_whole_checkout_for_its_managers(client):
     assert res.status == 403
     res = await client.get(f"/api/shows/{show_id}/settings", headers=bearer(created["host_key"]))
     assert res.status == 401
+
+
+def test_the_cli_reads_a_start_time_in_the_configured_zone(redis_url, tmp_path):
+    import json
+
+    from tests.support import run_cli
+
+    env = {"REDIS_URL": redis_url, "LIVECAST_DATA_DIR": str(tmp_path)}
+    args = ("show", "create", "--title", "김장 라이브", "--starts-at", "2026-12-01T19:00", "--json")
+    made = run_cli(*args, env=env)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["show"]["starts_at"] == "2026-12-01T10:00:00Z"
+    made = run_cli(*args, env={**env, "LIVECAST_PUBLIC_URL": "https://live.example.kr"})
+    urls = json.loads(made.stdout)["urls"]
+    assert urls["watch"].startswith("https://live.example.kr/watch/")

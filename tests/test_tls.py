@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -108,7 +109,7 @@ def test_the_self_signed_certificate_is_made_once_and_covers_this_machine(tmp_pa
     assert tls.self_signed(tmp_path, "198.51.100.7", now=later).created
 
 
-def test_serve_self_signed_speaks_https_and_wss(tmp_path):
+async def test_serve_self_signed_speaks_https_and_wss(tmp_path):
     server = LiveServer(tmp_path, args=("--self-signed",)).start()
     try:
         assert server.base_url.startswith("https://")
@@ -131,11 +132,11 @@ def test_serve_self_signed_speaks_https_and_wss(tmp_path):
             created = json.load(res)
         assert created["links"]["watch"].startswith("https://")
 
-        client = socketio.Client(ssl_verify=False, reconnection=False)
+        client = socketio.AsyncClient(ssl_verify=False, reconnection=False)
         states = []
         client.on("state", states.append)
-        client.connect(
-            server.base_url,
+        await client.connect(
+            server.base_url.replace("https://", "wss://"),
             auth={"show": created["show"]["id"], "name": "tls"},
             transports=["websocket"],
             wait_timeout=10,
@@ -144,10 +145,10 @@ def test_serve_self_signed_speaks_https_and_wss(tmp_path):
             for _ in range(100):
                 if states:
                     break
-                client.sleep(0.05)
+                await asyncio.sleep(0.05)
             assert states and states[0]["you"]["role"] == "viewer"
         finally:
-            client.disconnect()
+            await client.disconnect()
     finally:
         server.stop()
 

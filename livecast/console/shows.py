@@ -21,10 +21,13 @@ routes = web.RouteTableDef()
 async def patch_show(request: web.Request):
     """title, starts_at, cover, checkout, event, webhook (and, admin only, seller)."""
     show_id = request.match_info["show"]
-    role = await require_show(request, show_id)
+    role = await require_show(request, show_id, host=True)
     body = await json_body(request)
     if role == "seller" and isinstance(body, dict) and "seller_id" in body:
         raise ApiError(403, "forbidden", "only an admin moves a show to another seller")
+    # the host (the studio's summary) may switch the replay's sales, nothing else
+    if role == "host" and (not isinstance(body, dict) or set(body) - {"replay_sales"}):
+        raise ApiError(403, "forbidden", "a host key changes only replay_sales")
     settings = request.app[SETTINGS]
     view = await catalog.patch_show(request.app[REDIS], show_id, body, tz=settings.timezone)
     return web.json_response(view)

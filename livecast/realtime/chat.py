@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from .. import hub
 from ..store import chat as chat_store
 from ..store import moderation as mod_store
-from ..store import report
 from .errors import Banned, BlockedWord, Invalid, Muted, RateLimited, SlowMode
 from .members import Member
 from .payload import obj, plain_text
@@ -51,7 +50,7 @@ async def send(rt: Realtime, member: Member, payload: Any) -> dict:
     await rt.emit("chat", message, room=rt.show_room(member.show))
     await rt.publish(member.show, hub.CHAT, message)
     rt.metrics.chat_messages.inc()
-    rt.spawn(report.quietly(report.count(rt.r, member.show, "chat"), "a chat message"))
+    rt.broadcasts.tally(member.show).add("chat")  # the show report
     return {"ok": True, "id": message["id"], "ts": message["ts"]}
 
 

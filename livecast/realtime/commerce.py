@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 
 from .. import hub
-from ..store import catalog, deals, keys, report, sales
+from ..store import catalog, deals, host_lease, keys, sales
 from ..store.errors import InvalidInput, UnknownProduct
 from .errors import EventError, Invalid
 from .members import Member
@@ -99,8 +99,7 @@ def _consume(task: asyncio.Future) -> None:
 async def after_sale(rt: Realtime, member: Member, result: dict) -> None:
     show = member.show
     rt.broadcasts.sales_changed(show)
-    bought = report.bought(rt.r, show, member.id, result["qty"], result["total"])
-    rt.spawn(report.quietly(bought, "a buy"))  # the show report
+    rt.broadcasts.tally(show).bought(member.id, result["qty"], result["total"])  # show report
     if result.get("remaining") == 0:
         # only the buy that took the last unit sees 0 (the script is atomic): once per product
         await rt.publish(show, hub.SOLDOUT, {"sku": result["sku"]})
@@ -198,6 +197,20 @@ async def deal_end(rt: Realtime, member: Member, payload: Any) -> dict:
     rt.deals.disarm(member.show)
     await announce_deal(rt, member.show, None)
     return {"ok": True, "ended": True}
+
+
+# the end of the show
+async def show_end(rt: Realtime, member: Member, payload: Any) -> dict:
+    """The host ends the show when it has no broadcast to DELETE (e.g. while the studio
+    is reconnecting): ended for good, the deal with it; the process holding the host's
+    WHIP session (any process, through the hub) drops it."""
+    obj(payload, empty_ok=True)
+    show = member.show
+    previous = await catalog.set_status(rt.r, show, "ended")
+    await host_lease.release(rt.r, show)
+    if previous != "ended":
+        await rt.publish(show, hub.SHOW_STATUS, {"status": "ended"})
+    return {"ok": True, "ended": previous != "ended"}
 
 
 async def announce_deal(rt: Realtime, show: str, deal: dict | None) -> None:

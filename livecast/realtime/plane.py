@@ -42,6 +42,7 @@ EVENTS: dict[str, tuple[tuple[str, ...], Handler]] = {
     "product:feature": (("host",), commerce.feature),
     "deal:start": (("host",), commerce.deal_start),
     "deal:end": (("host",), commerce.deal_end),
+    "show:end": (("host",), commerce.show_end),
     "mod:delete": (STAFF, moderation.delete),
     "mod:clear": (STAFF, moderation.clear),
     "mod:pin": (STAFF, moderation.pin),

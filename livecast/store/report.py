@@ -17,6 +17,7 @@ import csv
 import io
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -129,6 +130,36 @@ def count_in(p, show_id: str, field: str, n: int, *, at: int | None = None) -> N
     p.zadd(keys.report_minutes(show_id), {str(minute): minute})
 
 
+class Tally:
+    """Counts made in memory between two flushes of the realtime plane's coalescing loop
+    (chat and buys come too fast for a round trip each): :func:`tally_in` writes them."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[int, str]] = Counter()
+        self.buyers: set[str] = set()
+
+    def add(self, field: str, n: int = 1, *, at: int | None = None) -> None:
+        self.counts[(minute_of(now_ms() if at is None else at), field)] += n
+
+    def bought(self, user: str, qty: int, total: int, *, at: int | None = None) -> None:
+        """What :func:`bought` writes, counted here."""
+        for field, n in (("units", qty), ("orders", 1), ("revenue", total)):
+            self.add(field, n, at=at)
+        self.buyers.add(user)
+
+
+def tally_in(p, show_id: str, tally: Tally) -> None:
+    """Queue a tally's counts on a pipeline."""
+    minutes = set()
+    for (minute, field), n in tally.counts.items():
+        p.hincrby(keys.report_minute(show_id, minute), field, n)
+        minutes.add(minute)
+    if minutes:
+        p.zadd(keys.report_minutes(show_id), {str(m): m for m in minutes})
+    if tally.buyers:
+        p.sadd(keys.report_buyers(show_id), *tally.buyers)
+
+
 async def bought(
     r, show_id: str, user: str, qty: int, total: int, *, at: int | None = None
 ) -> None:
@@ -147,23 +178,31 @@ async def bought(
 async def order_moved(r, order: dict, *, at: int | None = None) -> None:
     """An order changed status: placed and paid count in this minute; a cancelled or
     expired order takes its units and revenue back from the minute it was bought in."""
+    await orders_moved(r, [order], at=at)
+
+
+async def orders_moved(r, orders: list[dict], *, at: int | None = None) -> None:
+    """:func:`order_moved` for many orders in one round trip (the expiry sweep)."""
+    async with r.pipeline(transaction=False) as p:
+        for order in orders:
+            order_moved_in(p, order, at=at)
+        if len(p):
+            await p.execute()
+
+
+def order_moved_in(p, order: dict, *, at: int | None = None) -> None:
     show_id, status = order["show"], order["status"]
     if status in ("placed", "paid"):
         minute = minute_of(now_ms() if at is None else at)
         key = keys.report_minute(show_id, minute)
-        async with r.pipeline(transaction=False) as p:
-            p.hincrby(key, status, 1)
-            if status == "paid":
-                p.hincrby(key, "paid_revenue", int(order.get("total") or 0))
-            p.zadd(keys.report_minutes(show_id), {str(minute): minute})
-            await p.execute()
+        p.hincrby(key, status, 1)
+        if status == "paid":
+            p.hincrby(key, "paid_revenue", int(order.get("total") or 0))
+        p.zadd(keys.report_minutes(show_id), {str(minute): minute})
     elif status in ("cancelled", "expired"):
-        minute = minute_of(int(order.get("created_at") or now_ms()))
-        key = keys.report_minute(show_id, minute)
-        async with r.pipeline(transaction=False) as p:
-            p.hincrby(key, "units", -int(order.get("qty") or 0))
-            p.hincrby(key, "revenue", -int(order.get("total") or 0))
-            await p.execute()
+        key = keys.report_minute(show_id, minute_of(int(order.get("created_at") or now_ms())))
+        p.hincrby(key, "units", -int(order.get("qty") or 0))
+        p.hincrby(key, "revenue", -int(order.get("total") or 0))
 
 
 # reading

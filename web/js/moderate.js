@@ -1,33 +1,76 @@
 // Moderate: the live chat with per-message actions, unban, slow mode, blocked words,
 // pin/unpin, clear chat and the audit log (mod:log), all over the contract's mod:* events.
+// At speed: the chat pauses while read (hover, focus, scrolled up) with "N new messages ↓",
+// a ban asks first and removes the user's recent messages, a name opens that viewer's
+// history, and the log says who did what to whom, in words.
 import { getShow } from "./lib/api.js";
 import { ChatView, bindChatForm, tsMs } from "./lib/chat.js";
 import { $, fill, h, setText, showIdFromPath } from "./lib/dom.js";
-import { formatTime, initI18n, t } from "./lib/i18n.js";
+import { errorText, formatDuration, formatTime, initI18n, t } from "./lib/i18n.js";
 import { askKey, forgetKey, readKey, saveKey } from "./lib/keys.js";
 import { messageActions, moderate } from "./lib/moderation.js";
 import { formatNumber } from "./lib/money.js";
 import { ShowModel } from "./lib/show-model.js";
-import { connectShow, trackConnection } from "./lib/socket.js";
+import { connectShow, request, trackConnection } from "./lib/socket.js";
 
 initI18n();
 const showId = showIdFromPath();
 const model = new ShowModel(await getShow(showId));
-const NAME = "livecast.nick";
+// the moderator's own name, shown in the audit log to the host and the other moderators
+const NAME = "livecast.modname";
+const myName = () => localStorage.getItem(NAME) || "";
+
+function askName() {
+  const dialog = $("#name-dialog");
+  $("#name-input").value = myName();
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(myName()), { once: true }));
+}
+$("#name-form").addEventListener("submit", () => {
+  const name = $("#name-input").value.trim().slice(0, 40);
+  if (name) localStorage.setItem(NAME, name);
+});
+function useName(name) {
+  if (!name || name === socket.auth.name) return renderMe();
+  socket.auth.name = name; // the server learns the name on connect
+  socket.disconnect().connect();
+  renderMe();
+}
+$("#name-change").addEventListener("click", async () => useName(await askName()));
+// first time here without a name (the key came in the link): ask beside the chat, not in the way
+$("#name-card-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = $("#name-card-input").value.trim().slice(0, 40);
+  if (!name) return;
+  localStorage.setItem(NAME, name);
+  useName(name);
+});
+function renderMe() {
+  setText($("#me"), t("mod.you", { name: myName() || t("chat.moderator") }));
+  $("#name-card").hidden = Boolean(myName());
+}
 
 // users this page knows were acted on: id -> {id, name, action}
 const users = new Map();
 let words = [];
 
+const nameField = () => ({
+  label: t("mod.name.label"),
+  placeholder: t("mod.name.placeholder"),
+  value: myName(),
+  onName: (name) => localStorage.setItem(NAME, name.slice(0, 40)),
+});
 let key = readKey("moderate", showId);
-if (!key) key = await askKey($("#gate"), { help: t("key.mod_help") });
+if (!key) key = await askKey($("#gate"), { help: t("key.mod_help"), name: nameField() });
 fill($("#gate"), h("p", { class: "muted", role: "status" }, t("conn.connecting")));
-const socket = connectShow(showId, { name: localStorage.getItem(NAME) || "moderator", key });
+const socket = connectShow(showId, { name: myName() || t("chat.moderator"), key });
 model.bind(socket);
 const chat = new ChatView($("#chat"), {
   actions: messageActions(socket, { onUser: noteUser }),
   showTime: true,
   max: 500,
+  pause: true,
+  onName: (user) => openHistory(user),
 });
 chat.bind(socket);
 
@@ -36,8 +79,9 @@ async function refuse() {
   forgetKey("moderate", showId);
   $("#desk").hidden = true;
   $("#gate").hidden = false;
-  key = await askKey($("#gate"), { help: t("key.mod_help"), error: t("key.bad") });
+  key = await askKey($("#gate"), { help: t("key.mod_help"), error: t("key.bad"), name: nameField() });
   socket.auth.key = key;
+  socket.auth.name = myName() || t("chat.moderator");
   socket.connect();
 }
 
@@ -60,6 +104,7 @@ socket.on("state", (state) => {
   const staff = state.mod || {};
   if (Array.isArray(staff.words ?? state.words)) setWords(staff.words ?? state.words);
   if (Array.isArray(staff.log)) {
+    logEntries.length = 0;
     fill($("#log"));
     for (const entry of staff.log) addLog(entry);
   }
@@ -180,7 +225,13 @@ function renderUsers() {
           h(
             "li",
             { dataset: { user: String(u.id) } },
-            h("span", { class: "who" }, u.name, " ", h("span", { class: "what" }, t(`mod.${u.action}`))),
+            h(
+              "span",
+              { class: "who" },
+              h("button", { type: "button", class: "as-link", onclick: () => openHistory(u) }, u.name),
+              " ",
+              h("span", { class: "what" }, t(`mod.${u.action}`)),
+            ),
             h(
               "button",
               {
@@ -199,36 +250,84 @@ function renderUsers() {
   );
 }
 
-// the audit log: {actor, action, target, detail?, ts}; target is a user id or message id
-function nameOf(userId) {
+// the audit log: {actor, actor_role, action, target, detail?, ts}; target is a user id or
+// a message id; detail names the user (name) and quotes a deleted message (text)
+const logEntries = [];
+
+function nameOf(userId, detail = {}) {
+  if (detail.name) return detail.name;
   for (const { msg } of chat.messages.values()) if (msg.user?.id === userId) return msg.user.name;
-  return users.get(String(userId))?.name || String(userId);
+  return users.get(String(userId))?.name || t("mod.someone");
+}
+
+/** What was done, in words: "muted 민수 for 10 min", "deleted a message by 민수". */
+function actionText(entry) {
+  const action = String(entry.action || "");
+  const detail = entry.detail || {};
+  const name = nameOf(entry.target, detail);
+  switch (action) {
+    case "delete":
+      return detail.name ? t("mod.action.delete_of", { name: detail.name }) : t("mod.action.delete");
+    case "timeout":
+      return t("mod.action.timeout", { name, duration: formatDuration(detail.seconds || 300) });
+    case "ban":
+      if (detail.removed) return t("mod.action.ban_removed", { name, n: formatNumber(detail.removed) });
+      return detail.seconds
+        ? t("mod.action.ban_for", { name, duration: formatDuration(detail.seconds) })
+        : t("mod.action.ban", { name });
+    case "unban":
+      return t("mod.action.unban", { name });
+    case "slow":
+      return detail.seconds ? t("mod.action.slow", { n: detail.seconds }) : t("mod.action.slow_off");
+    case "pin":
+    case "unpin":
+    case "clear":
+    case "words":
+      return t(`mod.action.${action}`);
+    default:
+      return t("mod.action.other", { action });
+  }
+}
+
+function logItem(entry) {
+  const action = String(entry.action || "");
+  const detail = entry.detail || {};
+  const role = entry.actor_role === "host" ? "host" : "moderator";
+  const quote = action === "delete" && detail.text ? detail.text : action === "pin" ? detail.text : null;
+  return h(
+    "li",
+    { dataset: { action } },
+    h("time", {}, formatTime(entry.ts ? tsMs(entry.ts) : Date.now())),
+    h("span", { class: "actor" }, String(entry.actor ?? "?")),
+    h("span", { class: `badge badge-${role}` }, t(`mod.role.${role}`)),
+    " ",
+    h("span", { class: "action" }, actionText(entry)),
+    quote ? h("q", { class: "quote" }, quote) : null,
+    detail.reason ? h("span", { class: "reason muted" }, ` · ${t("mod.log.reason", { reason: detail.reason })}`) : null,
+  );
+}
+
+function renderLog() {
+  const list = $("#log");
+  fill(
+    list,
+    logEntries.length ? [...logEntries].reverse().map(logItem) : h("li", { class: "none" }, t("mod.log.empty")),
+  );
 }
 
 function addLog(entry = {}) {
   const list = $("#log");
   list.querySelector(".none")?.remove();
+  logEntries.push(entry);
+  if (logEntries.length > 300) logEntries.shift();
   const action = String(entry.action || "");
   const target = entry.target;
-  const onUser = ["ban", "timeout", "unban"].includes(action) && target;
-  const detail = entry.detail?.seconds ? ` (${entry.detail.seconds} s)` : "";
-  list.prepend(
-    h(
-      "li",
-      { dataset: { action } },
-      h("time", {}, formatTime(entry.ts ? tsMs(entry.ts) : Date.now())),
-      h("span", { class: "actor" }, String(entry.actor ?? "?")),
-      " · ",
-      h("span", { class: "action" }, action + detail),
-      onUser ? ` · ${nameOf(target)}` : target ? ` · ${target}` : "",
-      entry.detail?.text ? ` · “${entry.detail.text}”` : "",
-    ),
-  );
+  list.prepend(logItem(entry));
   while (list.children.length > 300) list.lastElementChild.remove();
   // bans and timeouts from any moderator can be undone here
   if (action === "ban" || action === "timeout") {
     const kind = action === "ban" ? "ban" : entry.detail?.seconds > 60 ? "timeout10" : "timeout1";
-    noteUser({ id: target, name: nameOf(target) }, kind);
+    noteUser({ id: target, name: nameOf(target, entry.detail) }, kind);
   } else if (action === "unban" && users.has(String(target))) {
     noteUser({ id: target }, "unban");
   }
@@ -237,12 +336,53 @@ function addLog(entry = {}) {
 // the moderator's own chat messages
 bindChatForm($("#chat-form"), $("#chat-input"), socket);
 
+// one viewer's history: their recent messages and what was done to them (mod:user)
+const historyView = { user: null };
+async function openHistory(user) {
+  historyView.user = user;
+  const dialog = $("#history");
+  setText($("#history-title"), t("mod.history.title", { name: user.name || "?" }));
+  fill($("#history-body"), h("p", { class: "muted" }, t("common.loading")));
+  if (!dialog.open) dialog.showModal();
+  const answer = await request(socket, "mod:user", { user: user.id });
+  if (historyView.user !== user) return;
+  if (!answer.ok) {
+    fill($("#history-body"), h("p", { class: "error" }, errorText(answer.error)));
+    return;
+  }
+  const state = [];
+  if (answer.banned) state.push(h("span", { class: "pill pill-failed" }, t("mod.history.banned")));
+  if (answer.muted_until) {
+    state.push(h("span", { class: "pill pill-offline" }, t("mod.history.muted", { time: formatTime(answer.muted_until) })));
+  }
+  fill(
+    $("#history-body"),
+    state.length ? h("p", { class: "row" }, state) : null,
+    h("h3", {}, t("mod.history.messages")),
+    answer.messages.length
+      ? h(
+          "ol",
+          { class: "history-messages" },
+          answer.messages.map((m) =>
+            h("li", {}, h("time", {}, formatTime(tsMs(m.ts))), " ", h("span", { class: "chat-text" }, m.text)),
+          ),
+        )
+      : h("p", { class: "muted" }, t("mod.history.none")),
+    h("h3", {}, t("mod.history.actions")),
+    answer.actions.length
+      ? h("ol", { class: "log history-actions" }, [...answer.actions].reverse().map(logItem))
+      : h("p", { class: "muted" }, t("mod.history.no_actions")),
+  );
+}
+$("#history .sheet-close").addEventListener("click", () => $("#history").close());
+
 function renderStatic() {
   renderHeader();
   renderUsers();
   setWords(words);
   setSlow(slowSeconds);
-  if (!$("#log").children.length) $("#log").append(h("li", { class: "none" }, t("mod.log.empty")));
+  renderLog();
+  renderMe();
 }
 window.addEventListener("langchange", renderStatic);
 renderStatic();

@@ -1,12 +1,18 @@
-// Replay: the recording, its chat replayed in step with the video, and the product moments
-// (featured, deal, soldout) as a timeline whose entries seek the video.
+// Replay: the recording, its chat replayed in step with the video, the product moments
+// (featured, deal, soldout) as a timeline whose entries seek the video, and the show's
+// products with Buy while they have stock (unless the seller switched replay sales off),
+// through the same confirm sheet, reservation and checkout as the watch page.
 import { getRecordings, getShow, getSidecar } from "./lib/api.js";
+import { Buyer } from "./lib/buy.js";
 import { ChatView } from "./lib/chat.js";
-import { $, fill, h, setText, showIdFromPath } from "./lib/dom.js";
+import { ConfirmSheet } from "./lib/confirm-sheet.js";
+import { $, fill, h, setText, showIdFromPath, throttle } from "./lib/dom.js";
 import { formatWhen, initI18n, t } from "./lib/i18n.js";
 import { formatClock, formatMoney } from "./lib/money.js";
+import { ProductFigures } from "./lib/product-view.js";
 import { productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
+import { connectShow } from "./lib/socket.js";
 
 initI18n();
 const showId = showIdFromPath();
@@ -190,10 +196,114 @@ function renderHeader() {
   setText($("#title-h"), model.title);
   document.title = `${model.title} · ${t("replay.title")}`;
 }
+
+// the player fits a portrait or a landscape recording
+video.addEventListener("loadedmetadata", () => {
+  if (video.videoWidth && video.videoHeight) {
+    $(".video-box").style.setProperty("--video-ratio", `${video.videoWidth} / ${video.videoHeight}`);
+    $(".video-box").classList.toggle("portrait", video.videoHeight > video.videoWidth);
+  }
+});
+
+// the shop: Buy while the products have stock, once the show has ended (live, the watch
+// page sells), unless the seller turned replay sales off
+const TOKEN = `livecast.token.${showId}`;
+const NICK = "livecast.nick";
+const selling = () => model.status === "ended" && model.replaySales;
+let socket = null;
+let buyer = null;
+let confirmSheet = null;
+const shop = new Map(); // sku -> ProductFigures
+
+function canSell() {
+  return selling() ? { ok: true } : { ok: false, text: t("watch.buy.closed") };
+}
+
+function startSelling() {
+  if (socket || !selling()) return;
+  socket = connectShow(showId, {
+    name: localStorage.getItem(NICK) || t("chat.guest", { n: localStorage.getItem("livecast.guest") || "" }),
+    token: localStorage.getItem(TOKEN) || undefined,
+    replay: true,
+  });
+  model.bind(socket);
+  socket.on("state", (state) => {
+    model.applyState(state);
+    if (state.you?.token) {
+      localStorage.setItem(TOKEN, state.you.token);
+      socket.auth.token = state.you.token;
+    }
+  });
+  buyer = new Buyer(socket, showId);
+  confirmSheet = new ConfirmSheet($("#confirm"), {
+    model,
+    buyer,
+    viewerToken: () => localStorage.getItem(TOKEN) || socket.auth.token || "",
+    onBusy: (busy) => {
+      for (const figures of shop.values()) {
+        figures.busy = Boolean(busy);
+        figures.update();
+      }
+    },
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    confirmSheet.setBusy(false);
+    confirmSheet.close();
+  });
+}
+
+function renderShop() {
+  const section = $("#shop");
+  section.hidden = model.status !== "ended" || !model.products.length;
+  if (section.hidden) return;
+  shop.clear();
+  const products = model.products;
+  const left = products.filter((p) => !model.isSoldOut(p));
+  setText($("#shop-note"), !model.replaySales ? t("replay.shop.off") : left.length ? "" : t("replay.shop.none"));
+  $("#shop-note").hidden = !$("#shop-note").textContent;
+  fill(
+    $("#shop-list"),
+    products.map((product) => {
+      const figures = new ProductFigures(model, product.sku, {
+        canSell,
+        onBuy: (f) => confirmSheet?.open(f.sku, f.qty),
+      });
+      shop.set(product.sku, figures);
+      return h(
+        "li",
+        { class: "shop-item", dataset: { sku: product.sku } },
+        productImage(product),
+        h(
+          "div",
+          { class: "info" },
+          h("p", { class: "name" }, product.name),
+          figures.price,
+          h("span", { class: "stock" }, figures.stock, " · ", figures.sold),
+        ),
+        model.replaySales ? h("div", { class: "buy-box" }, figures.qtyBox, figures.buyButton) : null,
+      );
+    }),
+  );
+}
+
+const updateShop = throttle(() => {
+  for (const figures of shop.values()) figures.update();
+  confirmSheet?.update();
+}, 100);
+model.addEventListener("change", ({ detail }) => {
+  if (detail.what === "products") renderShop();
+  else if (["sales", "deal", "status"].includes(detail.what)) updateShop();
+});
+
 window.addEventListener("langchange", () => {
   renderHeader();
   renderMoments();
+  renderShop();
+  if (confirmSheet?.sku) confirmSheet.render();
 });
 renderHeader();
+renderShop();
+startSelling();
 await load();
-window.livecast = { model, video, events: () => events };
+window.livecast = { model, video, events: () => events, socket: () => socket, buyer: () => buyer };

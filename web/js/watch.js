@@ -3,12 +3,13 @@ import { getShow } from "./lib/api.js";
 import { Buyer } from "./lib/buy.js";
 import { ChatView, bindChatForm, sendChat } from "./lib/chat.js";
 import { $, fill, h, icon, setText, showIdFromPath, throttle, toast } from "./lib/dom.js";
-import { errorText, formatDateTime, formatTime, formatWhen, initI18n, t } from "./lib/i18n.js";
+import { ConfirmSheet } from "./lib/confirm-sheet.js";
+import { errorText, formatDateTime, formatDuration, formatTime, formatWhen, initI18n, t } from "./lib/i18n.js";
 import { formatMoney, formatNumber } from "./lib/money.js";
 import { amountDue, checkoutHref, countdown, statusPill, statusText } from "./lib/orders-view.js";
 import { Player } from "./lib/player.js";
 import { ProductFigures } from "./lib/product-view.js";
-import { dealCountdown, priceBlock, productImage } from "./lib/products.js";
+import { priceBlock, productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
 import { connectShow, request } from "./lib/socket.js";
 
@@ -31,9 +32,12 @@ const chat = new ChatView($("#chat"), { max: 80 });
 model.bind(socket);
 chat.bind(socket);
 let everConnected = false;
+// a banned viewer is refused by the server: say so once, and stop "reconnecting"
+const ban = { on: false, until: null };
 
 socket.on("state", (state) => {
   everConnected = true;
+  ban.on = false;
   model.applyState(state);
   chat.set(state.chat || state.messages || []);
   setPinned(state.pinned);
@@ -46,19 +50,35 @@ socket.on("state", (state) => {
 });
 socket.on("connect", renderConnection);
 socket.on("disconnect", renderConnection);
-function bannedNotice() {
-  $("#chat-input").disabled = true;
-  $("#chat-input").placeholder = t("chat.banned_notice");
+function bannedNotice({ until = null } = {}) {
+  const first = !ban.on;
+  ban.on = true;
+  ban.until = until;
+  renderBanned();
+  if (first) toast(bannedText(), { kind: "error", ms: 8000 });
+  renderFigures();
+  renderConnection();
+}
+function bannedText() {
+  return ban.until ? t("watch.banned.until", { time: formatDateTime(ban.until) }) : t("watch.banned.title");
+}
+function renderBanned() {
+  const input = $("#chat-input");
+  input.disabled = ban.on || model.status === "ended";
+  input.placeholder = ban.on ? t("chat.banned_notice") : model.status === "ended" ? t("watch.chat_closed") : t("chat.placeholder");
+  $("#banned").hidden = !ban.on;
+  setText($("#banned"), ban.on ? bannedText() : "");
 }
 socket.on("connect_error", (err) => {
   if (err.message === "banned") bannedNotice();
   renderConnection();
 });
-socket.on("banned", bannedNotice);
+socket.on("banned", (data) => bannedNotice(data || {}));
 socket.on("pinned", setPinned);
-socket.on("muted", ({ until } = {}) => {
+socket.on("muted", ({ until, seconds } = {}) => {
   if (!until || until < Date.now()) return;
-  toast(t("chat.muted_until", { time: until ? formatTime(until) : "…" }), { kind: "error" });
+  const left = seconds || (until - Date.now()) / 1000;
+  toast(t("watch.muted_for", { duration: formatDuration(left), time: formatTime(until) }), { kind: "error", ms: 6000 });
 });
 socket.on("purchase", justBought);
 
@@ -71,6 +91,14 @@ function renderStatus() {
   $("#soon").hidden = status !== "scheduled";
   $("#ended").hidden = status !== "ended";
   $("#stage").classList.toggle("is-ended", status === "ended");
+  if (status === "ended") {
+    // the end closes the chat and the buying (the replay sells on, with its own page)
+    confirmSheet.close();
+    if (sheet.el.open) sheet.el.close();
+  }
+  setText($("#chat-closed"), t("watch.chat_closed"));
+  $("#chat-closed").hidden = status !== "ended";
+  renderBanned();
   $("#replay-link").href = `/replay/${encodeURIComponent(showId)}`;
   setText($("#soon-at"), model.startsAt ? t("watch.soon.at", { when: formatWhen(model.startsAt) }) : "");
   setText($("#title"), model.title);
@@ -82,18 +110,49 @@ function renderStatus() {
 
 function renderConnection() {
   const reconnecting =
-    (model.status === "live" && player.state === "reconnecting") || (everConnected && !socket.connected);
+    (model.status === "live" && player.state === "reconnecting") ||
+    (everConnected && !socket.connected && !ban.on && model.status !== "ended");
   $("#reconnecting").hidden = !reconnecting;
   $("#unmute").hidden = !(video.muted && player.state === "playing");
+  renderAudioOnly();
 }
 
 function renderViewers() {
-  setText($("#viewer-count"), formatNumber(model.viewers));
-  $("#viewers").setAttribute("aria-label", t("common.viewers", { n: formatNumber(model.viewers) }));
+  const n = formatNumber(model.viewers);
+  setText($("#viewer-count"), n);
+  setText($("#viewer-label"), t("common.viewers", { n }));
+}
+
+// the player fits the video: portrait fills the phone, landscape sits under the top bar
+// (phone) or widens the stage (desktop) instead of a strip in a sea of black
+function fitVideo() {
+  const { videoWidth: w, videoHeight: h } = video;
+  const stage = $("#stage");
+  stage.classList.toggle("landscape", w > h && h > 0);
+  stage.classList.toggle("portrait", h >= w && w > 0);
+  if (w && h) stage.style.setProperty("--video-ratio", `${w} / ${h}`);
+  renderAudioOnly();
+}
+
+// a host without a camera: say "audio only" instead of a black screen
+let audioOnlyTimer = null;
+function renderAudioOnly() {
+  const playing = model.status === "live" && player.state === "playing";
+  const noPicture = playing && !video.videoWidth;
+  if (!noPicture) {
+    clearTimeout(audioOnlyTimer);
+    audioOnlyTimer = null;
+    $("#audio-only").hidden = true;
+  } else if (!audioOnlyTimer) {
+    audioOnlyTimer = setTimeout(() => {
+      $("#audio-only").hidden = !(model.status === "live" && player.state === "playing" && !video.videoWidth);
+    }, 3000);
+  }
 }
 
 player.addEventListener("state", renderConnection);
-video.addEventListener("resize", () => video.classList.toggle("landscape", video.videoWidth > video.videoHeight));
+video.addEventListener("resize", fitVideo);
+video.addEventListener("loadedmetadata", fitVideo);
 video.addEventListener("volumechange", renderConnection);
 $("#unmute").addEventListener("click", () => {
   video.muted = false;
@@ -103,6 +162,15 @@ $("#unmute").addEventListener("click", () => {
 
 // the featured product card
 let card = null; // {sku, figures, root}
+
+// Buy works while the show is live (the server says not_live otherwise), not for a banned
+// viewer (the server refuses the socket); before: "buy when live", after: the replay sells
+function canSell() {
+  if (ban.on) return { ok: false, text: t("watch.buy.banned") };
+  if (model.status === "scheduled") return { ok: false, text: t("watch.buy.soon") };
+  if (model.status !== "live") return { ok: false, text: t("watch.buy.closed") };
+  return { ok: true };
+}
 
 // 구매하기 opens the confirm sheet: nothing is reserved until the buyer confirms there
 function buy(figures) {
@@ -120,7 +188,7 @@ function renderCard() {
   if (!product) return;
   const identity = `${product.sku}|${model.featured === product.sku}|${document.documentElement.lang}`;
   if (!card || card.identity !== identity) {
-    const figures = new ProductFigures(model, product.sku, { onBuy: buy });
+    const figures = new ProductFigures(model, product.sku, { onBuy: buy, canSell });
     const open = h("button", { type: "button", class: "open", onclick: () => openSheet(product.sku) }, product.name);
     fill(
       root,
@@ -157,7 +225,7 @@ function openSheet(sku) {
   const product = model.product(sku);
   if (!product) return;
   sheet.sku = sku;
-  sheet.figures = new ProductFigures(model, sku, { onBuy: buy });
+  sheet.figures = new ProductFigures(model, sku, { onBuy: buy, canSell });
   const others = model.products.filter((p) => p.sku !== sku);
   fill(
     $("#sheet-body"),
@@ -206,227 +274,49 @@ $("#products-btn").addEventListener("click", () => {
 });
 
 // the confirm sheet: product, quantity, price (deal aware), shipping, total; confirming buys
-const confirmBox = { el: $("#confirm"), sku: null, qty: 1, busy: false, refs: null, error: "", openedAt: 0 };
-// the second tap of a double tap on 구매하기 must neither confirm nor close the new sheet
-const justOpened = () => performance.now() - confirmBox.openedAt < 450;
-$("#confirm .sheet-close").addEventListener("click", () => confirmBox.el.close());
-confirmBox.el.addEventListener("click", (event) => event.target === confirmBox.el && !justOpened() && confirmBox.el.close());
-confirmBox.el.addEventListener("close", () => {
-  if (confirmBox.busy) return;
-  confirmBox.sku = null;
-  confirmBox.refs = null;
-});
-confirmBox.el.addEventListener("cancel", (event) => confirmBox.busy && event.preventDefault());
-
 const viewerToken = () => localStorage.getItem(TOKEN) || socket.auth.token || "";
 
-function confirmMax(product) {
-  let max = product.max_per_order || 10;
-  if (product.remaining !== null && product.remaining !== undefined) max = Math.min(max, product.remaining);
-  return Math.max(1, Math.min(max, 99));
-}
-
-/** Shipping for a subtotal when the show's checkout tells it, else null (shown at checkout). */
-function shippingFor(subtotal) {
-  const checkout = model.checkout;
-  if (!checkout || checkout.mode !== "builtin" || typeof checkout.shipping_fee !== "number") return null;
-  const over = checkout.free_shipping_over;
-  return typeof over === "number" && over > 0 && subtotal >= over ? 0 : checkout.shipping_fee;
-}
+const confirmSheet = new ConfirmSheet($("#confirm"), {
+  model,
+  buyer,
+  viewerToken,
+  beforeOpen: () => {
+    if (buyer.pending() || buyer.busy) {
+      toast(t("confirm.pending"), { kind: "info" });
+      buyer.resume();
+      openMyOrders();
+      return false;
+    }
+    if (sheet.el.open) sheet.el.close();
+    return true;
+  },
+  onBusy: (busy) => {
+    for (const view of [card?.figures, sheet.figures]) {
+      if (!view) continue;
+      view.busy = Boolean(busy);
+      view.update();
+    }
+  },
+  onReserved: (answer, product) => {
+    resetQty();
+    mine.set(answer.order_id, { ...answer, name: product?.name, image: product?.image, created_at: answer.ts || Date.now() });
+  },
+  onPending: () => openMyOrders(),
+});
 
 function openConfirm(sku, qty = 1) {
-  const product = model.product(sku);
-  if (!product) return;
-  if (buyer.pending() || buyer.busy) {
-    toast(t("confirm.pending"), { kind: "info" });
-    buyer.resume();
-    openMyOrders();
-    return;
-  }
-  if (sheet.el.open) sheet.el.close();
-  confirmBox.sku = sku;
-  confirmBox.qty = Math.max(1, Math.min(qty || 1, confirmMax(product)));
-  confirmBox.error = "";
-  const opening = !confirmBox.el.open;
-  if (opening) confirmBox.openedAt = performance.now();
-  renderConfirm();
-  if (opening) {
-    confirmBox.el.showModal();
-    setTimeout(updateConfirm, 460); // the confirm button wakes up after the double-tap window
-  }
-}
-
-function renderConfirm() {
-  const product = model.product(confirmBox.sku);
-  if (!product) return;
-  const refs = {
-    price: h("div", { class: "confirm-price" }),
-    deal: h("p", { class: "confirm-deal" }),
-    qty: h("output", { id: "confirm-qty", "aria-live": "polite" }),
-    minus: h("button", { type: "button", class: "qty-minus", "aria-label": "−1", onclick: () => setConfirmQty(confirmBox.qty - 1) }, "−"),
-    plus: h("button", { type: "button", class: "qty-plus", "aria-label": "+1", onclick: () => setConfirmQty(confirmBox.qty + 1) }, "+"),
-    max: h("span", { class: "muted confirm-max" }),
-    subtotal: h("dd", { id: "confirm-subtotal" }),
-    shipping: h("dd", { id: "confirm-shipping" }),
-    freeOver: h("p", { class: "muted free-over" }),
-    totalLabel: h("dt", {}),
-    total: h("dd", { id: "confirm-total" }),
-    error: h("p", { class: "error", role: "alert", id: "confirm-error" }),
-    submit: h("button", { type: "button", id: "confirm-submit", class: "btn btn-primary btn-confirm", onclick: confirmBuy }),
-    dealShown: undefined,
-  };
-  confirmBox.refs = refs;
-  fill(
-    $("#confirm-body"),
-    h(
-      "div",
-      { class: "confirm", dataset: { sku: product.sku } },
-      h(
-        "div",
-        { class: "confirm-product" },
-        productImage(product),
-        h("div", { class: "confirm-info" }, h("p", { class: "confirm-name", id: "confirm-name" }, product.name), refs.price, refs.deal),
-      ),
-      h(
-        "div",
-        { class: "confirm-qty-row" },
-        h("span", { class: "label", id: "confirm-qty-label" }, t("confirm.qty")),
-        h("div", { class: "qty qty-big", role: "group", "aria-labelledby": "confirm-qty-label" }, refs.minus, refs.qty, refs.plus),
-        refs.max,
-      ),
-      h(
-        "dl",
-        { class: "sum" },
-        h("div", {}, h("dt", {}, t("confirm.subtotal")), refs.subtotal),
-        h("div", {}, h("dt", {}, t("confirm.shipping")), refs.shipping),
-        h("div", { class: "sum-total" }, refs.totalLabel, refs.total),
-      ),
-      refs.freeOver,
-      h("p", { class: "muted confirm-note" }, t("confirm.note")),
-      refs.error,
-      h(
-        "div",
-        { class: "confirm-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => confirmBox.el.close() }, t("common.cancel")),
-        refs.submit,
-      ),
-    ),
-  );
-  updateConfirm();
-}
-
-function setConfirmQty(n) {
-  const product = model.product(confirmBox.sku);
-  if (!product || confirmBox.busy) return;
-  confirmBox.qty = Math.max(1, Math.min(confirmMax(product), n));
-  confirmBox.error = "";
-  updateConfirm();
-}
-
-function updateConfirm() {
-  const refs = confirmBox.refs;
-  const product = model.product(confirmBox.sku);
-  if (!refs || !product) return;
-  const currency = model.currency;
-  const max = confirmMax(product);
-  if (confirmBox.qty > max && !confirmBox.busy) confirmBox.qty = max;
-  const soldOut = model.isSoldOut(product);
-  const deal = model.activeDeal(product.sku);
-  refs.price.replaceChildren(priceBlock(model, product));
-  if (deal !== refs.dealShown) {
-    refs.dealShown = deal;
-    refs.deal.replaceChildren(
-      deal ? h("span", {}, t("confirm.deal_until", { time: formatTime(deal.ends_at) }), " · ", dealCountdown(deal)) : "",
-    );
-    refs.deal.hidden = !deal;
-  }
-  const unit = model.priceOf(product);
-  const subtotal = unit * confirmBox.qty;
-  const shipping = shippingFor(subtotal);
-  refs.qty.textContent = formatNumber(confirmBox.qty);
-  refs.minus.disabled = confirmBox.busy || confirmBox.qty <= 1;
-  refs.plus.disabled = confirmBox.busy || confirmBox.qty >= max;
-  refs.max.textContent = t("confirm.max", { n: formatNumber(max) });
-  refs.subtotal.textContent = formatMoney(subtotal, currency);
-  if (shipping === null) {
-    refs.shipping.textContent = t("confirm.shipping_later");
-    refs.shipping.classList.add("later");
-    refs.totalLabel.textContent = t("confirm.total_items");
-    refs.total.textContent = formatMoney(subtotal, currency);
-  } else {
-    refs.shipping.textContent = shipping === 0 ? t("confirm.shipping_free") : formatMoney(shipping, currency);
-    refs.shipping.classList.remove("later");
-    refs.totalLabel.textContent = t("confirm.total");
-    refs.total.textContent = formatMoney(subtotal + shipping, currency);
-  }
-  const over = model.checkout?.free_shipping_over;
-  refs.freeOver.textContent =
-    shipping !== null && typeof over === "number" && over > 0 ? t("confirm.free_over", { amount: formatMoney(over, currency) }) : "";
-  refs.freeOver.hidden = !refs.freeOver.textContent;
-  refs.error.textContent = confirmBox.error;
-  refs.error.hidden = !confirmBox.error;
-  refs.submit.disabled = Boolean(confirmBox.busy) || soldOut || justOpened();
-  refs.submit.dataset.state = soldOut ? "soldout" : confirmBox.busy ? "busy" : "ready";
-  refs.submit.textContent = soldOut
-    ? t("common.soldout")
-    : confirmBox.busy === "going"
-      ? t("confirm.going")
-      : confirmBox.busy
-        ? t("confirm.busy")
-        : t("confirm.submit");
-}
-
-function setBuying(busy) {
-  confirmBox.busy = busy;
-  for (const view of [card?.figures, sheet.figures]) {
-    if (!view) continue;
-    view.busy = Boolean(busy);
-    view.update();
-  }
-  updateConfirm();
+  confirmSheet.open(sku, qty);
 }
 
 function resetQty() {
   for (const view of [card?.figures, sheet.figures]) view?.setQty(1);
 }
 
-async function confirmBuy() {
-  if (confirmBox.busy || !confirmBox.sku || justOpened()) return;
-  const sku = confirmBox.sku;
-  const product = model.product(sku);
-  setBuying(true);
-  const answer = await buyer.buy(sku, confirmBox.qty);
-  if (answer.ok && answer.sku === sku) {
-    model.setSales({ [sku]: { sold: answer.sold ?? product?.sold, remaining: answer.remaining } });
-    resetQty();
-    mine.set(answer.order_id, { ...answer, name: product?.name, image: product?.image, created_at: answer.ts || Date.now() });
-    setBuying("going");
-    location.assign(checkoutHref(answer, viewerToken()));
-    return;
-  }
-  setBuying(false);
-  if (answer.other) {
-    // another, earlier intent was still pending: its answer was told by the "settled" handler
-    confirmBox.el.close();
-    return;
-  }
-  if (answer.pending) {
-    confirmBox.el.close();
-    toast(t("confirm.checking"), { kind: "info", ms: 6000 });
-    openMyOrders();
-    return;
-  }
-  if (answer.error === "sold_out") model.setSales({ [sku]: { remaining: 0 } });
-  confirmBox.error = errorText(answer.error);
-  updateConfirm();
-  toast(confirmBox.error, { kind: "error" });
-}
-
 // back from checkout through the bfcache: the sheet is not mid-buy any more
 window.addEventListener("pageshow", (event) => {
   if (!event.persisted) return;
-  setBuying(false);
-  if (confirmBox.el.open) confirmBox.el.close();
+  confirmSheet.setBusy(false);
+  confirmSheet.close();
   loadMyOrders();
 });
 
@@ -631,7 +521,7 @@ bindChatForm($("#chat-form"), $("#chat-input"), socket, (text) => {
 const renderFigures = throttle(() => {
   renderCard();
   sheet.figures?.update();
-  updateConfirm();
+  confirmSheet.update();
 }, 100);
 model.addEventListener("change", ({ detail }) => {
   if (detail.what === "status") renderStatus();
@@ -641,10 +531,11 @@ model.addEventListener("change", ({ detail }) => {
 });
 window.addEventListener("langchange", () => {
   renderStatus();
+  renderBanned();
   renderViewers();
   renderCard();
   if (sheet.sku) openSheet(sheet.sku);
-  if (confirmBox.sku) renderConfirm();
+  if (confirmSheet.sku) confirmSheet.render();
   renderMyOrders();
 });
 

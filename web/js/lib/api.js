@@ -37,6 +37,10 @@ export const listShows = () => request("/api/shows");
 export const getShow = (show) => request(showPath(show));
 export const getSales = (show, key) => request(`${showPath(show)}/sales`, { key });
 export const getRecordings = (show) => request(`${showPath(show)}/recordings`);
+/** The show report (peak viewers, conversion, …), with the host key. */
+export const getReport = (show, key) => request(`${showPath(show)}/report`, { key });
+/** Change a show (the host key may change `replay_sales` only). */
+export const patchShow = (show, key, body) => request(showPath(show), { method: "PATCH", key, body });
 
 // orders (docs/orders.md): `key` is a host/shop/admin key or the buyer's viewer token
 const orderPath = (id) => `/api/orders/${encodeURIComponent(id)}`;

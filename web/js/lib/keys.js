@@ -28,9 +28,10 @@ export function forgetKey(page, show) {
 
 /**
  * Ask for a key in a small form inside `host` (an element); resolves with the typed key.
- * `error` shows why a previous key was refused.
+ * `error` shows why a previous key was refused. `name` ({label, placeholder, value,
+ * onName}) adds a name field (moderators: their name in the audit log).
  */
-export function askKey(host, { help, error } = {}) {
+export function askKey(host, { help, error, name } = {}) {
   return new Promise((resolve) => {
     const input = h("input", {
       id: "key-input",
@@ -40,12 +41,24 @@ export function askKey(host, { help, error } = {}) {
       required: true,
       class: "input",
     });
+    const nameInput = name
+      ? h("input", {
+          id: "key-name",
+          class: "input wide",
+          maxlength: "40",
+          autocomplete: "nickname",
+          placeholder: name.placeholder || "",
+          value: name.value || "",
+        })
+      : null;
     const form = h(
       "form",
       { class: "key-form card", "aria-labelledby": "key-title" },
       h("h2", { id: "key-title" }, t("key.title")),
       h("p", { class: "muted" }, help),
       error ? h("p", { class: "error", role: "alert" }, error) : null,
+      nameInput ? h("label", { for: "key-name" }, name.label) : null,
+      nameInput,
       h("label", { for: "key-input" }, t("key.label")),
       h("div", { class: "row" }, input, h("button", { class: "btn btn-primary", type: "submit" }, t("key.submit"))),
     );
@@ -53,6 +66,8 @@ export function askKey(host, { help, error } = {}) {
       event.preventDefault();
       const key = input.value.trim();
       if (!key) return;
+      const typed = nameInput?.value.trim();
+      if (typed) name.onName?.(typed);
       form.remove();
       resolve(key);
     });

@@ -6,9 +6,11 @@ import { formatNumber } from "./money.js";
 import { dealCountdown, priceBlock, soldText, stockText } from "./products.js";
 
 export class ProductFigures {
-  constructor(model, sku, { onBuy } = {}) {
+  /** canSell() -> {ok, text}: whether Buy works now, and what the button says if not. */
+  constructor(model, sku, { onBuy, canSell = () => ({ ok: true }) } = {}) {
     this.model = model;
     this.sku = sku;
+    this.canSell = canSell;
     this.qty = 1;
     this.busy = false;
     this.price = h("div", { class: "price-line" });
@@ -63,15 +65,18 @@ export class ProductFigures {
     this.qtyBox.setAttribute("aria-label", t("watch.buy.qty"));
     this.minus.setAttribute("aria-label", "−1");
     this.plus.setAttribute("aria-label", "+1");
-    this.minus.disabled = soldOut || this.qty <= 1;
-    this.plus.disabled = soldOut || this.qty >= this.maxQty();
-    this.buyButton.disabled = soldOut || this.busy;
+    const sell = this.canSell();
+    this.minus.disabled = soldOut || !sell.ok || this.qty <= 1;
+    this.plus.disabled = soldOut || !sell.ok || this.qty >= this.maxQty();
+    this.buyButton.disabled = soldOut || this.busy || !sell.ok;
     this.buyButton.textContent = soldOut
       ? t("common.soldout")
-      : this.busy
-        ? t("watch.buy.busy")
-        : t("watch.buy");
-    this.buyButton.dataset.state = soldOut ? "soldout" : this.busy ? "busy" : "ready";
+      : !sell.ok
+        ? sell.text
+        : this.busy
+          ? t("watch.buy.busy")
+          : t("watch.buy");
+    this.buyButton.dataset.state = soldOut ? "soldout" : !sell.ok ? "closed" : this.busy ? "busy" : "ready";
     return soldOut;
   }
 }

@@ -19,18 +19,29 @@ export function productImage(product, className = "product-img") {
   return img;
 }
 
-/** Price with the deal price and the struck list price while a deal runs. */
+/** Price with the deal price and the struck list price while a deal runs. Screen readers
+ * hear one sentence ("Deal price ₩9,900, 38% off, was ₩15,900"), not the pieces. */
 export function priceBlock(model, product) {
   const deal = model.activeDeal(product.sku);
-  if (!deal) return h("span", { class: "price" }, formatMoney(product.price, model.currency));
-  const off = product.price > 0 ? Math.round((1 - deal.price / product.price) * 100) : 0;
+  const price = formatMoney(product.price, model.currency);
+  if (!deal || deal.price >= product.price) return h("span", { class: "price" }, price);
+  const off = product.price > 0 ? Math.floor((1 - deal.price / product.price) * 100) : 0;
+  const dealPrice = formatMoney(deal.price, model.currency);
+  const label = off > 0
+    ? t("common.deal_label", { price: dealPrice, off, list: price })
+    : t("common.deal_label_plain", { price: dealPrice, list: price });
   return h(
     "span",
     { class: "price has-deal" },
-    off > 0 ? h("span", { class: "discount" }, `${off}%`) : null,
-    h("span", { class: "deal-price" }, formatMoney(deal.price, model.currency)),
-    " ",
-    h("s", { class: "list-price" }, formatMoney(product.price, model.currency)),
+    h("span", { class: "visually-hidden" }, label),
+    h(
+      "span",
+      { "aria-hidden": "true" },
+      off > 0 ? h("span", { class: "discount" }, `${off}%`) : null,
+      h("span", { class: "deal-price" }, dealPrice),
+      " ",
+      h("s", { class: "list-price" }, price),
+    ),
   );
 }
 

@@ -15,6 +15,7 @@ export class ShowModel extends EventTarget {
     this.deal = view.deal || null;
     this.viewers = view.viewers || 0;
     this.checkout = view.checkout || null; // the show's checkout setting, when the view has it
+    this.replaySales = view.replay_sales !== false; // the replay sells what is left
     this.hearts = 0;
     this.dealTimer = null;
     this.scheduleDealEnd();
@@ -116,6 +117,7 @@ export class ShowModel extends EventTarget {
       }
       if (Array.isArray(show.products) && !state.products) this.setProducts(show.products);
       if (show.checkout && typeof show.checkout === "object") this.checkout = show.checkout;
+      if (typeof show.replay_sales === "boolean") this.replaySales = show.replay_sales;
     } else if (typeof show === "string" && ["scheduled", "live", "ended"].includes(show)) {
       this.status = show;
     }

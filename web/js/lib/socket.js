@@ -2,10 +2,11 @@
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 
 /** Connect to a show; the socket reconnects by itself (socket.io-client's default). */
-export function connectShow(show, { name = "", key, token } = {}) {
+export function connectShow(show, { name = "", key, token, replay = false } = {}) {
   const auth = { show, name };
   if (key) auth.key = key;
   if (token) auth.token = token;
+  if (replay) auth.replay = true; // the replay page: buys, but is not one of the live audience
   return io({ auth, transports: ["websocket", "polling"], reconnectionDelayMax: 4000 });
 }
 

@@ -54,11 +54,16 @@ export function waitIceComplete(pc, ms = 5000) {
 async function exchange(url, pc, headers) {
   await pc.setLocalDescription(await pc.createOffer());
   await waitIceComplete(pc);
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { ...headers, "Content-Type": "application/sdp" },
-    body: pc.localDescription.sdp,
-  });
+  let res;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/sdp" },
+      body: pc.localDescription.sdp,
+    });
+  } catch (err) {
+    throw new WhipError(0, "network", err.message); // the server is down or unreachable
+  }
   if (res.status !== 201) {
     let code;
     let message = await res.text().catch(() => "");
@@ -84,6 +89,17 @@ class Session {
     this.closed = false;
   }
 
+  /** The session id (the last segment of the Location). */
+  get id() {
+    return new URL(this.location).pathname.split("/").pop();
+  }
+
+  /** Close without DELETE: the server already dropped (or replaced) this session. */
+  abandon() {
+    this.closed = true;
+    this.pc.close();
+  }
+
   /** DELETE the session (ends a WHIP broadcast) and close the peer connection. */
   async stop() {
     if (this.closed) return;
@@ -96,9 +112,10 @@ class Session {
   }
 }
 
-/** Publish a MediaStream to /whip/{show} with the host key. */
-export async function publish(show, key, stream) {
-  const url = new URL(`/whip/${encodeURIComponent(show)}`, location.href).href;
+/** Publish a MediaStream to /whip/{show} with the host key (`rehearsal`: privately). */
+export async function publish(show, key, stream, { rehearsal = false } = {}) {
+  const path = `/whip/${encodeURIComponent(show)}${rehearsal ? "?rehearsal=1" : ""}`;
+  const url = new URL(path, location.href).href;
   const headers = { Authorization: `Bearer ${key}` };
   const pc = new RTCPeerConnection({ iceServers: await iceServersFor(url, headers) });
   try {
@@ -112,9 +129,11 @@ export async function publish(show, key, stream) {
   }
 }
 
-/** Play /whep/{show} into a <video>; returns the session (its pc for stats and state). */
-export async function play(show, video) {
+/** Play /whep/{show} into a <video>; returns the session (its pc for stats and state).
+ * With the host `key`, the studio's preview also sees a private rehearsal. */
+export async function play(show, video, { key } = {}) {
   const url = new URL(`/whep/${encodeURIComponent(show)}`, location.href).href;
+  const headers = key ? { Authorization: `Bearer ${key}` } : {};
   const pc = new RTCPeerConnection({ iceServers: await iceServersFor(url, {}) });
   const stream = new MediaStream();
   pc.addTransceiver("video", { direction: "recvonly" });
@@ -124,7 +143,7 @@ export async function play(show, video) {
     if (video.srcObject !== stream) video.srcObject = stream;
   });
   try {
-    return new Session(pc, await exchange(url, pc, {}), {});
+    return new Session(pc, await exchange(url, pc, headers), headers);
   } catch (err) {
     pc.close();
     throw err;
