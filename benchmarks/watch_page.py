@@ -89,6 +89,8 @@ class Recorder:
             )
         self.requests: dict[str, dict] = {}
         self.cdp.on("Network.requestWillBeSent", self._sent)
+        self.cdp.on("Network.requestServedFromCache", self._cached)
+        self.cdp.on("Network.responseReceived", self._received)
         self.cdp.on("Network.loadingFinished", self._finished)
 
     def reset(self) -> None:
@@ -105,7 +107,22 @@ class Recorder:
             "type": event.get("type"),
             "parent": parent,
             "bytes": 0,
+            "cached": False,
+            "status": None,
         }
+
+    def _cached(self, event) -> None:
+        request = self.requests.get(event["requestId"])
+        if request is not None:
+            request["cached"] = True
+
+    def _received(self, event) -> None:
+        request = self.requests.get(event["requestId"])
+        if request is not None:
+            response = event["response"]
+            request["status"] = response.get("status")
+            if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
+                request["cached"] = True
 
     def _finished(self, event) -> None:
         request = self.requests.get(event["requestId"])
@@ -127,11 +144,14 @@ class Recorder:
 
         scripts = [r for r in http if r["type"] == "Script"]
         detail = [
-            [r["url"].split("/", 3)[-1], r["type"], depth_of(r["url"]), r["bytes"]] for r in http
+            [r["url"].split("/", 3)[-1], r["type"], depth_of(r["url"]), r["bytes"], r["status"]]
+            for r in http
         ]
+        wire = [r for r in http if not r["cached"]]
         return {
             "detail": detail,
-            "requests": len(http),
+            "requests": len(wire),  # on the wire (304 revalidations count, cache hits not)
+            "revalidated": sum(1 for r in wire if r["status"] == 304),
             "bytes": sum(r["bytes"] for r in http),
             "script_requests": len(scripts),
             "module_depth": max((depth_of(r["url"]) for r in scripts), default=0),
@@ -152,7 +172,8 @@ def load(page, recorder: Recorder, url: str, *, reload: bool = False) -> dict:
 
 def run(args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="livecast-page-bench-"))
-    server = LiveServer(workdir).start()
+    env = {"PYTHONPATH": str(args.tree)} if args.tree else None
+    server = LiveServer(workdir, env=env).start()
     results: dict[str, list] = {"cold": [], "warm": [], "cold_slow": [], "warm_slow": []}
     try:
         created = create_show(server.base_url)
@@ -191,7 +212,15 @@ def summary(results: dict) -> dict:
             continue
         out[name] = {
             key: statistics.median(r[key] for r in runs if r[key] is not None)
-            for key in ("requests", "bytes", "script_requests", "module_depth", "whep", "frame")
+            for key in (
+                "requests",
+                "revalidated",
+                "bytes",
+                "script_requests",
+                "module_depth",
+                "whep",
+                "frame",
+            )
         }
     return out
 
@@ -202,15 +231,23 @@ def main() -> int:
     parser.add_argument("--rtt", type=float, default=150.0, help="emulated round trip, ms")
     parser.add_argument("--down", type=float, default=1600.0, help="emulated kbit/s down")
     parser.add_argument("--json", type=Path, help="write every run here")
+    parser.add_argument(
+        "--tree", type=Path, help="serve another checkout of livecast (e.g. an older commit)"
+    )
     args = parser.parse_args()
     results = run(args)
     medians = summary(results)
-    print(f"watch page, median of {args.runs} runs (slow: {args.rtt:g} ms RTT, {args.down:g} kbit/s)")
-    print(f"{'load':<10} {'requests':>8} {'bytes':>9} {'scripts':>8} {'depth':>6} {'whep ms':>8} {'frame ms':>9}")
+    slow = f"{args.rtt:g} ms RTT, {args.down:g} kbit/s"
+    print(f"watch page, median of {args.runs} runs (slow: {slow})")
+    print(
+        f"{'load':<10} {'requests':>8} {'304s':>5} {'bytes':>9} {'scripts':>8} {'depth':>6}"
+        f" {'whep ms':>8} {'frame ms':>9}"
+    )
     for name, m in medians.items():
         print(
-            f"{name:<10} {m['requests']:>8g} {m['bytes']:>9,.0f} {m['script_requests']:>8g} "
-            f"{m['module_depth']:>6g} {m['whep']:>8.0f} {m['frame']:>9.0f}"
+            f"{name:<10} {m['requests']:>8g} {m['revalidated']:>5g} {m['bytes']:>9,.0f}"
+            f" {m['script_requests']:>8g} {m['module_depth']:>6g} {m['whep']:>8.0f}"
+            f" {m['frame']:>9.0f}"
         )
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "median": medians}, indent=1))

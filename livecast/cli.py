@@ -47,7 +47,8 @@ def print_show_access(
 
 
 # serve
-def cmd_serve(args, settings: Settings) -> int:
+def cmd_serve(args, settings: Settings, customize=None) -> int:
+    """``customize(app)``: the benchmarks' hook (``livecast.bench.transcode``)."""
     from aiohttp import web
 
     from . import datadir
@@ -67,6 +68,8 @@ def cmd_serve(args, settings: Settings) -> int:
 
         ssl_context = server_context(settings.tls_cert, settings.tls_key)
     app = create_app(settings)
+    if customize is not None:
+        customize(app)
 
     async def banner(app: web.Application) -> None:
         print(f"livecast listening on {settings.base_url}  (data: {settings.data_dir})")
@@ -92,7 +95,7 @@ def cmd_serve(args, settings: Settings) -> int:
         ssl_context=ssl_context,
         print=None,
         access_log=None,
-        shutdown_timeout=5,
+        shutdown_timeout=1,  # SIGTERM: in-flight requests get 1 s (the whole stop takes < 2 s)
         handler_cancellation=True,
     )
     fatal = app[REDIS_HEALTH].fatal
@@ -426,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--reset", action="store_true", required=True)
     t.set_defaults(fn=cmd_admin_token)
 
-    b = sub.add_parser("bench", help="benchmarks: relay, buy, chat", add_help=False)
+    b = sub.add_parser("bench", help="benchmarks: relay, buy, chat, soak", add_help=False)
     b.add_argument("bench_args", nargs=argparse.REMAINDER)
     b.set_defaults(fn=cmd_bench)
     return p
@@ -437,12 +440,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .errors import InternalsMoved
     from .store import DataDirBusy, StoreError
 
     try:
         settings = Settings.from_env()
         return args.fn(args, settings) or 0
-    except (ConfigError, CliError, DataDirBusy, StoreError) as exc:
+    except (ConfigError, CliError, DataDirBusy, StoreError, InternalsMoved) as exc:
         message = getattr(exc, "message", None) or str(exc)
         print(f"livecast: error: {message}", file=sys.stderr)
         return 1

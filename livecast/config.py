@@ -38,9 +38,6 @@ class Settings:
     # None: same origin only
     cors_origins: tuple[str, ...] | None = None
     max_viewers: int = 500
-    # benchmark only (LIVECAST_RELAY_MODE=transcode): viewers get decoded and re-encoded
-    # video through aiortc's MediaRelay, the baseline `livecast bench relay` compares with
-    relay_mode: str = "forward"
     # orders: how long a reservation is held, and a bank transfer's payment deadline
     hold_minutes: int = 15
     payment_hours: int = 24
@@ -103,13 +100,6 @@ class Settings:
             )
         if (v := get("LIVECAST_MAX_VIEWERS")) is not None:
             kwargs["max_viewers"] = parse_int("LIVECAST_MAX_VIEWERS", v, minimum=1)
-        if (v := get("LIVECAST_RELAY_MODE")) is not None:
-            if v not in ("forward", "transcode"):
-                raise ConfigError(
-                    f"LIVECAST_RELAY_MODE: {v!r} is not forward or transcode "
-                    "(transcode is for `livecast bench relay --baseline transcode` only)"
-                )
-            kwargs["relay_mode"] = v
         if (v := get("LIVECAST_HOLD_MINUTES")) is not None:
             kwargs["hold_minutes"] = parse_int("LIVECAST_HOLD_MINUTES", v, minimum=1, maximum=1440)
         if (v := get("LIVECAST_PAYMENT_HOURS")) is not None:

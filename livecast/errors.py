@@ -14,6 +14,12 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class InternalsMoved(RuntimeError):
+    """An upgrade of a library whose internals livecast touches moved them: ``livecast
+    serve`` refuses to start with this one line (the package, its version, what moved).
+    Raised by ``media/aiortc_tap/check.py`` and ``realtime/fanout.py``."""
+
+
 def error_response(status: int, code: str, message: str, headers: dict | None = None):
     return web.json_response(
         {"error": code, "message": message}, status=status, headers=headers or None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+import asyncio
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 
@@ -40,6 +42,19 @@ class Metrics:
         self.socket_clients = Gauge(
             "livecast_socket_clients", "Socket.IO clients connected to this process", registry=r
         )
+        self.socketio_refused = Counter(
+            "livecast_socketio_refused",
+            "Socket.IO connections closed for hostile input (binary, malformed, too_large, "
+            "no_length)",
+            ["reason"],
+            registry=r,
+        )
+        # leaks show here first (livecast bench soak): tasks, and the process's RSS and fds
+        self.asyncio_tasks = Gauge(
+            "livecast_asyncio_tasks", "asyncio tasks alive in this process", registry=r
+        )
+        self.asyncio_tasks.set_function(_task_count)
+        ProcessCollector(registry=r)
         self.buys = Counter("livecast_buys", "buy attempts by result", ["result"], registry=r)
         self.units_sold = Counter("livecast_units_sold", "units sold through buys", registry=r)
         self.order_moves = Counter(
@@ -88,3 +103,10 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _task_count() -> int:
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:  # rendered outside the event loop
+        return 0

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from . import hub
 from .appkeys import HUB, METRICS, ORDERS, REDIS
+from .outage import describe
 from .store import report
 from .store.orders import SWEEP_BATCH
 
@@ -61,7 +62,9 @@ class Sweeper:
                     count = await self.sweep_once()
                 except (RedisError, OSError) as exc:
                     if not down:
-                        log.warning("order sweeper: Redis unavailable (%s), retrying", type(exc))
+                        log.warning(
+                            "order sweeper: Redis unavailable (%s), retrying", describe(exc)
+                        )
                         down = True
                     backoff = min(MAX_BACKOFF, backoff * 2)
                     await asyncio.sleep(backoff)

@@ -16,7 +16,8 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from . import hub
-from .appkeys import HUB, REDIS
+from .appkeys import HUB, METRICS, REDIS
+from .outage import describe
 from .store import catalog, host_lease, keys
 from .store.errors import StoreError, UnknownShow
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 INTERVAL = 1.0
 MAX_BACKOFF = 10.0
+LOOP = "show_sweeper"  # its label in livecast_redis_errors / livecast_redis_reconnects
 
 
 async def adopt_orphans(r) -> int:
@@ -80,7 +82,7 @@ class ShowSweeper:
             try:
                 ended += await end_show(self._app, show_id)
             except StoreError as exc:
-                log.warning("could not end show %s: %s (retried later)", show_id, exc)
+                log.warning("could not end show %s: %s (retried later)", show_id, describe(exc))
         return ended
 
     async def _run(self) -> None:
@@ -96,14 +98,16 @@ class ShowSweeper:
                         adopted = True
                     await self.sweep_once()
                 except (RedisError, OSError) as exc:
+                    self._app[METRICS].redis_errors.labels(LOOP).inc()
                     if not down:
-                        log.warning("show sweeper: Redis unavailable (%s), retrying", type(exc))
+                        log.warning("show sweeper: Redis unavailable (%s), retrying", describe(exc))
                         down = True
                     backoff = min(MAX_BACKOFF, backoff * 2)
                     await asyncio.sleep(backoff)
                     continue
                 if down:
                     log.info("show sweeper: Redis back, sweeping again")
+                    self._app[METRICS].redis_reconnects.labels(LOOP).inc()
                     down, backoff = False, self._interval
                 await asyncio.sleep(self._interval)
         except asyncio.CancelledError:

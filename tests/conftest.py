@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from livecast.app import create_app
-from livecast.bench.server import RedisProcess
 from livecast.config import Settings
+from livecast.devtools.processes import RedisProcess
 from livecast.store import catalog, connect
 from livecast.store.catalog import hash_key
 from tests.support import ADMIN_TOKEN, PRODUCTS, LiveServer

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from livecast.bench.server import ServerProcess, free_port  # noqa: F401 (re-exported)
+from livecast.devtools.processes import ServerProcess, free_port  # noqa: F401 (re-exported)
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -72,13 +72,6 @@ def test_bad_config_stops_serve_with_one_line(tmp_path):
     ]
 
 
-def test_relay_mode_is_forward_unless_the_benchmark_asks_for_transcode():
-    assert Settings.from_env({}).relay_mode == "forward"
-    assert Settings.from_env({"LIVECAST_RELAY_MODE": "transcode"}).relay_mode == "transcode"
-    with pytest.raises(ConfigError, match="LIVECAST_RELAY_MODE"):
-        Settings.from_env({"LIVECAST_RELAY_MODE": "mcu"})
-
-
 def test_timezone_is_an_iana_name():
     assert Settings.from_env({}).timezone == "Asia/Seoul"
     assert Settings.from_env({"LIVECAST_TIMEZONE": "Europe/Berlin"}).timezone == "Europe/Berlin"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import json
 import ssl
 import stat
-import urllib.request
 
+import aiohttp
 import pytest
 import socketio
 from cryptography import x509
@@ -20,8 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from livecast import tls
 from livecast.config import ConfigError, Settings
 from tests.support import ADMIN, LiveServer, run_cli
-
-UNVERIFIED = ssl._create_unverified_context()
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +110,13 @@ async def test_serve_self_signed_speaks_https_and_wss(tmp_path):
     server = LiveServer(tmp_path, args=("--self-signed",)).start()
     try:
         assert server.base_url.startswith("https://")
-        with urllib.request.urlopen(server.base_url + "/healthz", context=UNVERIFIED) as res:
-            assert res.status == 200
+        async with aiohttp.ClientSession() as http:
+            async with http.get(server.base_url + "/healthz", ssl=False) as res:
+                assert res.status == 200
+            async with http.post(
+                server.base_url + "/api/shows", json={"title": "TLS"}, headers=ADMIN, ssl=False
+            ) as res:
+                created = await res.json()
         served = ssl.get_server_certificate(("127.0.0.1", server.port))
         der = ssl.PEM_cert_to_DER_cert(served)
         printed = hashlib.sha256(der).hexdigest().upper()
@@ -122,14 +124,6 @@ async def test_serve_self_signed_speaks_https_and_wss(tmp_path):
         assert f"livecast listening on https://127.0.0.1:{server.port}" in output
         assert ":".join(printed[i : i + 2] for i in range(0, 64, 2)) in output
         assert stat.S_IMODE((tmp_path / "data" / tls.KEY_FILE).stat().st_mode) == 0o600
-
-        request = urllib.request.Request(
-            server.base_url + "/api/shows",
-            data=json.dumps({"title": "TLS"}).encode(),
-            headers={**ADMIN, "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, context=UNVERIFIED) as res:
-            created = json.load(res)
         assert created["links"]["watch"].startswith("https://")
 
         client = socketio.AsyncClient(ssl_verify=False, reconnection=False)

@@ -1,4 +1,5 @@
-"""Benchmarks behind ``livecast bench relay|buy|chat``: they print figures, they are not tests.
+"""Benchmarks behind ``livecast bench relay|buy|chat|soak``: they print figures, they are not
+tests.
 
 Every load loop is bounded in count and time and sends traffic to 127.0.0.1 only.
 """
@@ -12,11 +13,12 @@ BENCHES = {
     "relay": "one publisher, N viewers: server CPU, fps, loss, latency (vs transcoding)",
     "buy": "K Socket.IO buyers: buys/s, ack latency, exact figures (vs Lua on Redis)",
     "chat": "M clients, R messages/s: delivery latency with sales/viewers traffic",
+    "soak": "M minutes of churn: server RSS, fds, asyncio tasks, Redis memory over time",
 }
 
 
 def usage() -> str:
-    lines = ["usage: livecast bench {relay,buy,chat} [--help] [...]", ""]
+    lines = [f"usage: livecast bench {{{','.join(BENCHES)}}} [--help] [...]", ""]
     lines += [f"  {name:<6} {about}" for name, about in BENCHES.items()]
     return "\n".join(lines)
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import aiohttp
 
+from ..devtools.processes import RedisProcess, ServerProcess
 from .report import machine, percentile, plot, print_table, progress, write_json
-from .server import RedisProcess, ServerProcess
 from .setup import bench_show
 from .sioclient import LightClient
 from .workers import Workers, split
@@ -270,7 +270,11 @@ def run(args: argparse.Namespace) -> dict:
             socketio_path.update(stored, exact=check(stored, socketio_path["ok"], args.stock))
             rows = [socketio_path]
             progress(f"expiry sweep: {socketio_path['ok']} reservations due at once")
+            cpu0, wall0 = server.cpu_seconds(), time.monotonic()
             sweep = asyncio.run(expiry_sweep(redis.url, show, sku, args.stock, 120))
+            sweep["server_cpu_pct"] = (
+                (server.cpu_seconds() - cpu0) / (time.monotonic() - wall0) * 100
+            )
             if not args.no_baseline:
                 progress("baseline: the same Lua script straight on Redis")
                 base_show, _ = bench_show(redis.url, stock=args.stock)
@@ -308,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     rate = f"{sweep['units_per_s']:,.0f}" if sweep["units_per_s"] else "-"
     print(
         f"expiry sweep: {sweep['orders']} reservations expired in {sweep['seconds']:.2f} s "
-        f"({rate} units returned/s); stock back to {sweep['stock']}, sold {sweep['sold']}, "
+        f"({rate} units returned/s, server CPU {sweep['server_cpu_pct']:.0f}%); "
+        f"stock back to {sweep['stock']}, sold {sweep['sold']}, "
         f"{sweep['expired']} orders expired ({verdict})"
     )
     if len(rows) == 2 and rows[1]["buys_per_s"]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import aiohttp
 
+from ..devtools.processes import RedisProcess, ServerProcess
 from .report import machine, percentile, plot, print_table, progress, write_json
-from .server import RedisProcess, ServerProcess
 from .setup import bench_show
 from .sioclient import ConnectRefused, LightClient
 from .workers import Workers, split

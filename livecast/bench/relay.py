@@ -27,9 +27,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .peers import LightViewer, Publisher, Viewer
+from ..devtools.peers import LightViewer, Publisher, Viewer
+from ..devtools.processes import ServerProcess
 from .report import machine, percentile, plot, print_table, progress, write_json
-from .server import ServerProcess
 
 MAX_VIEWERS = 1000
 MAX_SECONDS = 120
@@ -350,9 +350,9 @@ async def ramp(args, mode: str) -> dict:
         else:
             env = {"LIVECAST_ADMIN_TOKEN": token,
                    "LIVECAST_MAX_VIEWERS": str(args.counts[-1] + 10)}  # fmt: skip
-            if mode == "transcode":
-                env["LIVECAST_RELAY_MODE"] = "transcode"
-            server = ServerProcess(Path(tmp.name), env=env, cpus={0} if args.pin else None)
+            module = "livecast.bench.transcode" if mode == "transcode" else "livecast"
+            server = ServerProcess(Path(tmp.name), env=env, cpus={0} if args.pin else None,
+                                   module=module)  # fmt: skip
             server.start()
             base_url = server.base_url
             progress(f"[{mode}] server {base_url} pid {server.pid}"

@@ -6,24 +6,35 @@ Public face: :func:`setup` (routes and resources), ``MEDIA`` (the app's
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from ..appkeys import HUB
+from ..appkeys import HUB, SETTINGS
+from . import aiortc_tap
 from .handlers import add_routes
 from .plane import MediaOptions, MediaPlane
+from .recorder import finalise_interrupted
 from .state import MEDIA
 
 __all__ = ["MEDIA", "MediaOptions", "MediaPlane", "setup"]
 
 
 async def media_ctx(app: web.Application):
+    # refuse to start if an aiortc/aioice upgrade moved what the tap uses (one line)
+    await aiortc_tap.check_internals()
     plane = app[MEDIA]
     unsubscribe = app[HUB].subscribe(plane.on_hub_event)
+    # recordings a crash left unfinished get their index and duration (in the background)
+    finalising = asyncio.get_running_loop().run_in_executor(
+        None, finalise_interrupted, app[SETTINGS].recordings_dir
+    )
     try:
         yield
     finally:
         unsubscribe()
         await plane.close()
+        await asyncio.gather(finalising, return_exceptions=True)
 
 
 def setup(app: web.Application) -> None:

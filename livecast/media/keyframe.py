@@ -65,11 +65,21 @@ def h264_parameter_sets(data: bytes) -> bytes | None:
 class KeyframeRequester:
     """Coalesces keyframe requests: at most one PLI per ``interval``, however many ask.
 
-    ``send`` is the coroutine that sends one PLI upstream (returns False if it could not).
+    ``send`` is the coroutine that sends one PLI upstream (returns False if it could not);
+    ``clock`` and ``sleep`` are the time it goes by (tests give their own).
     """
 
-    def __init__(self, send: Callable[[], Awaitable[bool]], interval: float = 0.3) -> None:
+    def __init__(
+        self,
+        send: Callable[[], Awaitable[bool]],
+        interval: float = 0.3,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._send = send
+        self._clock = clock
+        self._sleep = sleep
         self.interval = interval
         self._last = -1e9
         self._pending: asyncio.Task | None = None
@@ -80,14 +90,14 @@ class KeyframeRequester:
         self.requested += 1
         if self._pending is not None and not self._pending.done():
             return
-        delay = max(0.0, self._last + self.interval - time.monotonic())
+        delay = max(0.0, self._last + self.interval - self._clock())
         self._pending = asyncio.get_running_loop().create_task(self._send_after(delay))
 
     async def _send_after(self, delay: float) -> None:
         try:
             if delay:
-                await asyncio.sleep(delay)
-            self._last = time.monotonic()
+                await self._sleep(delay)
+            self._last = self._clock()
             if await self._send():
                 self.sent += 1
         except asyncio.CancelledError:

@@ -11,10 +11,12 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from .. import hub
-from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, SETTINGS
+from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, REDIS_HEALTH, SETTINGS
 from ..errors import ApiError
+from ..outage import describe, is_redis_error
 from ..store import catalog, host_lease, keys
 from ..store.errors import Conflict, StoreError
+from .hook import SessionHook
 from .recorder import Recorder, recording_url
 from .relay import ShowRelay
 from .sessions import SdpError, WhepSession, WhipSession, offered_video_codecs
@@ -34,6 +36,7 @@ class MediaOptions:
     audio_queue: int = 100
     retry_after: int = 5  # seconds, on 503
     record: bool = True
+    hook: SessionHook | None = None  # benchmarks and tests only (media/hook.py)
 
 
 log = logging.getLogger(__name__)
@@ -68,8 +71,12 @@ class MediaPlane:
 
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("media task failed", exc_info=task.exception())
+        if task.cancelled() or (exc := task.exception()) is None:
+            return
+        if is_redis_error(exc):  # one line per outage (RedisHealth), not one per task
+            self.app[REDIS_HEALTH].failed(exc, "media")
+        else:
+            log.error("media task failed", exc_info=exc)
 
     def relay(self, show: str) -> ShowRelay:
         relay = self.relays.get(show)
@@ -79,7 +86,6 @@ class MediaPlane:
                 pli_interval=self.options.pli_interval,
                 keyframe_every=self.options.keyframe_every,
                 on_forward=self._forwarded,
-                transcode=self.settings.relay_mode == "transcode",
             )
         return relay
 
@@ -136,7 +142,7 @@ class MediaPlane:
                 on_end=self.host_ended,
                 no_media_timeout=self.options.no_media_timeout,
                 on_ingest=self._ingested,
-                transcode=relay.transcode,
+                hook=self.options.hook,
             )
             session.rehearsal = rehearsal
             relay.pending += 1
@@ -167,7 +173,7 @@ class MediaPlane:
             await self._drop_host(session, "ended")
             raise ApiError(409, "ended", "this show has ended") from None
         except (StoreError, RedisError) as exc:
-            log.warning("could not set show %s live: %s", show, exc)
+            log.warning("could not set show %s live: %s", show, describe(exc))
             previous = "live"
         if previous != "live":
             self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": "live"})
@@ -187,7 +193,7 @@ class MediaPlane:
                 grace=self.options.reconnect_grace,
             )
         except (RedisError, OSError) as exc:
-            log.warning("could not renew the host lease of %s: %s", session.show, exc)
+            log.warning("could not renew the host lease of %s: %s", session.show, describe(exc))
 
     async def _renew_leases(self) -> None:
         """Every RENEW_SECONDS, push the deadline of every show this process hosts."""
@@ -206,7 +212,7 @@ class MediaPlane:
                 self.app[REDIS], session.show, session.id, grace=self.options.reconnect_grace
             )
         except (RedisError, OSError) as exc:
-            log.warning("could not start the grace of %s: %s", session.show, exc)
+            log.warning("could not start the grace of %s: %s", session.show, describe(exc))
 
     def _start_recording(self, relay: ShowRelay, session: WhipSession) -> None:
         if not self.options.record:
@@ -268,7 +274,9 @@ class MediaPlane:
                 try:
                     await host_lease.release(self.app[REDIS], session.show)
                 except (RedisError, OSError) as exc:
-                    log.warning("could not release the host lease of %s: %s", session.show, exc)
+                    log.warning(
+                        "could not release the host lease of %s: %s", session.show, describe(exc)
+                    )
                 await self._drop_host(session, "deleted")
             finally:
                 self._ending.discard(session.show)
@@ -304,7 +312,7 @@ class MediaPlane:
         try:
             previous = await catalog.set_status(self.app[REDIS], show, status)
         except (StoreError, RedisError) as exc:
-            log.warning("could not set show %s %s: %s", show, status, exc)
+            log.warning("could not set show %s %s: %s", show, status, describe(exc))
             return
         if previous != status:
             self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": status})
@@ -337,6 +345,7 @@ class MediaPlane:
             max_video=self.options.video_queue,
             max_audio=self.options.audio_queue,
             on_end=self.viewer_ended,
+            hook=self.options.hook,
         )
         session.preview = preview
         relay.pending += 1

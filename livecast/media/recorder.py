@@ -8,13 +8,21 @@ One recording per live WHIP session, in ``recordings_dir/{show}/``:
   recording started, "kind": hub kind, "data": ...}`` for the show's chat, featured,
   deal, sales, sold-out and status events, so a replay can show them in step.
 - ``{same stem}.json`` written when the recording stops: started_at, duration, codecs.
+
+Crashes: the muxer ends a cluster at least every second and writes it out at once, and
+every sidecar line is flushed, so a SIGKILL loses about a second. While a recording is
+written its sidecar is locked (``flock``, released by the kernel when the process dies);
+at start-up :func:`finalise_interrupted` remuxes every recording that has no ``.json``
+and no lock into a complete file (seek index, duration) and writes its ``.json``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import fractions
 import json
 import logging
+import os
 import re
 import struct
 import threading
@@ -46,6 +54,12 @@ MEDIA_SUFFIXES = (".webm", ".mkv")
 FILE_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[A-Za-z0-9_-]{1,32}\.(webm|mkv)$")
 # RFC 7845 identification header: version 1, 2 channels, 312 samples pre-skip, 48 kHz
 OPUS_HEAD = b"OpusHead" + struct.pack("<BBHIhB", 1, 2, 312, 48000, 0, 0)
+# a cluster at least every second, written out at once: a crash loses about a second
+MUXER_OPTIONS = {
+    "cluster_time_limit": "1000",  # ms
+    "cluster_size_limit": "2097152",
+    "flush_packets": "1",
+}
 QUEUE_SIZE = 4000
 POLL = 0.02  # seconds the writer sleeps when it has caught up
 
@@ -83,6 +97,7 @@ class Recorder:
         self.dropped = 0
         self.duration = 0.0
         self.failed: str | None = None
+        self._events = None  # the sidecar, locked while this recording is written
 
     @property
     def file(self) -> str:
@@ -95,7 +110,8 @@ class Recorder:
         return ticks
 
     def start(self) -> None:
-        self.events_path.touch()
+        self._events = open(self.events_path, "a", encoding="utf-8")  # noqa: SIM115
+        fcntl.flock(self._events.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._thread.start()
 
     def write(self, kind: str, data: bytes, pts: int, keyframe: bool) -> None:
@@ -138,7 +154,7 @@ class Recorder:
         last_pts: dict[str, int] = {}
         first_pts: dict[str, float] = {}
         end = 0.0
-        events = open(self.events_path, "a", encoding="utf-8")  # noqa: SIM115
+        events = self._events
         try:
             while True:
                 item = self._next()
@@ -179,17 +195,17 @@ class Recorder:
             self.failed = str(exc)
             log.exception("recorder for %s failed", self.show)
         finally:
-            events.close()
             if container is not None:
                 try:
                     container.close()
                 except Exception:
                     log.exception("recorder for %s: closing the file failed", self.show)
             self._write_meta()
+            events.close()  # the lock goes with it: the recording is complete
 
     def _open(self, keyframe: bytes):
         fmt = "matroska" if self.video_codec == "H264" else "webm"
-        container = av.open(str(self.path), "w", format=fmt)
+        container = av.open(str(self.path), "w", format=fmt, container_options=MUXER_OPTIONS)
         video = container.add_stream("h264" if self.video_codec == "H264" else "vp8", rate=30)
         if self.video_codec == "H264":
             extradata = h264_parameter_sets(keyframe)
@@ -211,6 +227,92 @@ class Recorder:
             "audio": "opus",
         }
         self.meta_path.write_text(json.dumps(meta))
+
+
+def finalise_interrupted(directory: Path) -> list[Path]:
+    """Complete every recording under ``directory`` that a crash left unfinished (no
+    ``.json``, sidecar not locked by a live recorder); returns those finalised.
+    Blocking: call from a thread."""
+    done = []
+    if not directory.is_dir():
+        return done
+    for folder in sorted(p for p in directory.iterdir() if p.is_dir()):
+        for path in sorted(folder.iterdir()):
+            if not FILE_RE.match(path.name) or path.with_suffix(".json").exists():
+                continue
+            try:
+                if _finalise_unlocked(path):
+                    done.append(path)
+            except Exception:
+                log.exception("could not finalise the interrupted recording %s", path.name)
+    return done
+
+
+def _finalise_unlocked(path: Path) -> bool:
+    with open(path.with_suffix(".events.jsonl"), "a", encoding="utf-8") as sidecar:
+        try:
+            fcntl.flock(sidecar.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # being recorded (by another process)
+        if path.with_suffix(".json").exists():
+            return False
+        return finalise(path)
+
+
+def finalise(path: Path) -> bool:
+    """Remux an interrupted recording into a complete file and write its ``.json``.
+
+    The packets are copied as they are (no decoding) up to the torn end. An empty file
+    (killed before its first keyframe) is removed with its sidecar; one that does not
+    open is kept as it is, listed without a duration.
+    """
+    if path.stat().st_size == 0:
+        path.unlink()
+        path.with_suffix(".events.jsonl").unlink(missing_ok=True)
+        log.warning("removed the interrupted recording %s: no media was written", path.name)
+        return False
+    tmp = path.with_name(path.name + ".part")
+    fmt = "matroska" if path.suffix == ".mkv" else "webm"
+    first: float | None = None
+    end = 0.0
+    try:
+        with av.open(str(path)) as source, av.open(str(tmp), "w", format=fmt) as out:
+            streams = {s.index: out.add_stream_from_template(s) for s in source.streams}
+            try:
+                for packet in source.demux():
+                    if packet.dts is None or packet.pts is None:
+                        continue
+                    seconds = float(packet.pts * packet.time_base)
+                    first = seconds if first is None else min(first, seconds)
+                    end = max(end, seconds)
+                    packet.stream = streams[packet.stream.index]
+                    out.mux(packet)
+            except av.FFmpegError:
+                pass  # the torn end of a killed file
+    except av.FFmpegError:
+        first = None
+    if first is None:
+        tmp.unlink(missing_ok=True)
+        log.warning("the interrupted recording %s does not open; kept as it is", path.name)
+    else:
+        os.replace(tmp, path)
+    meta = {
+        "started_at": _started_from_name(path.name),
+        "duration": None if first is None else round(end - first, 3),
+        "video": "H264" if path.suffix == ".mkv" else "VP8",
+        "audio": "opus",
+        "interrupted": True,
+    }
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    if first is None:
+        return False
+    log.info("finalised the interrupted recording %s (%.1f s)", path.name, meta["duration"])
+    return True
+
+
+def _started_from_name(name: str) -> str:
+    stamp = datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    return iso(stamp.timestamp())
 
 
 def iso(ts: float) -> str:

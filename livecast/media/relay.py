@@ -179,17 +179,8 @@ class ShowRelay:
         pli_interval: float,
         keyframe_every: float = 0.0,
         on_forward=None,
-        transcode: bool = False,
     ) -> None:
         self.show = show
-        # benchmark baseline only: the host's decoded tracks, fanned out by MediaRelay
-        self.transcode = transcode
-        self.decoded: dict = {}
-        self.media_relay = None
-        if transcode:
-            from aiortc.contrib.media import MediaRelay
-
-            self.media_relay = MediaRelay()
         self.host = None  # the current WhipSession
         self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
         self.viewers: set = set()  # WhepSession

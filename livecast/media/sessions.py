@@ -12,7 +12,10 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCSessionDe
 from aiortc.exceptions import OperationError
 
 from . import aiortc_tap
-from .ice import announce, gathering, rtc_configuration
+from .aiortc_tap import gathering
+from .hook import SessionHook
+from .ice import announce, rtc_configuration
+from .ingest import IngestCount
 from .relay import ShowRelay, ViewerTrack
 
 log = logging.getLogger(__name__)
@@ -108,7 +111,7 @@ class WhipSession:
         on_end,
         no_media_timeout: float,
         on_ingest=None,
-        transcode: bool = False,
+        hook: SessionHook | None = None,
     ) -> None:
         self.id = new_session_id()
         self.etag = f'"{secrets.token_hex(8)}"'
@@ -125,10 +128,10 @@ class WhipSession:
         self._no_media_timeout = no_media_timeout
         self._watchdog: asyncio.Task | None = None
         self._on_ingest = on_ingest  # fn(kind, packets, gaps, late)
-        self.transcode = transcode  # benchmark baseline: decoded tracks to the relay
+        self.hook = hook  # benchmarks and tests only (media/hook.py)
         self.rehearsal = False  # a private rehearsal: not live, not recorded, no lease
 
-    def _ingest_counter(self, kind: str) -> aiortc_tap.IngestCount:
+    def _ingest_counter(self, kind: str) -> IngestCount:
         on_ingest = self._on_ingest
 
         def changed(packets: int, gaps: int, late: int) -> None:
@@ -136,16 +139,13 @@ class WhipSession:
             if on_ingest is not None:
                 on_ingest(kind, packets, gaps, late)
 
-        return aiortc_tap.IngestCount(changed)
-
-    def _on_track(self, track) -> None:
-        self.relay.decoded[track.kind] = track
+        return IngestCount(changed)
 
     async def start(self, offer: str, settings) -> str:
         # a transceiver per kind the offer has (an audio-only host has no video section)
         counts = check_offer(offer)
-        if self.transcode:
-            self.pc.on("track", self._on_track)
+        hook = self.hook
+        tap = hook is None or hook.tap_host(self)
         for kind, codecs in (("video", VIDEO_CODECS), ("audio", AUDIO_CODECS)):
             if not counts[kind]:
                 continue
@@ -155,8 +155,10 @@ class WhipSession:
             )
             if kind == "video":
                 self.video_receiver = transceiver.receiver
-            if not self.transcode:
+            if tap:
                 aiortc_tap.tap_receiver(transceiver.receiver, self._frame_handler(kind))
+                if hook is not None:
+                    hook.host_tapped(transceiver.receiver)
             aiortc_tap.count_ingest(transceiver.receiver, self._ingest_counter(kind))
         answer = await negotiate(self.pc, offer, settings)
         self.video_codec = answered_codec(answer, "video")
@@ -226,7 +228,14 @@ class WhepSession:
     """One viewer: our tracks, fed by the relay from whichever host session is current."""
 
     def __init__(
-        self, relay: ShowRelay, *, video_codec: str, max_video: int, max_audio: int, on_end
+        self,
+        relay: ShowRelay,
+        *,
+        video_codec: str,
+        max_video: int,
+        max_audio: int,
+        on_end,
+        hook: SessionHook | None = None,
     ) -> None:
         self.id = new_session_id()
         self.etag = f'"{secrets.token_hex(8)}"'
@@ -247,11 +256,15 @@ class WhepSession:
         self.preview = False  # the host's own player: also sees a rehearsal
         self._on_end = on_end
         self._ended = False
+        self.hook = hook  # benchmarks and tests only (media/hook.py)
 
     async def start(self, offer: str, settings) -> str:
         check_offer(offer)
-        if self.relay.transcode:
-            return await self._start_transcoded(offer, settings)
+        self.pc.on("connectionstatechange", self._state_changed)
+        if self.hook is not None:
+            answer = await self.hook.answer_viewer(self, offer, settings)
+            if answer is not None:
+                return answer
         video = self.pc.addTransceiver(self.tracks["video"], direction="sendonly")
         video.setCodecPreferences(
             preferences("video", (self.video_codec,), RTCRtpSender.getCapabilities)
@@ -263,21 +276,6 @@ class WhepSession:
             track.sender = transceiver.sender
             track.send_parameters = aiortc_tap.capture_send_parameters(transceiver.sender)
         audio.setCodecPreferences(preferences("audio", AUDIO_CODECS, RTCRtpSender.getCapabilities))
-        self.pc.on("connectionstatechange", self._state_changed)
-        return await negotiate(self.pc, offer, settings)
-
-    async def _start_transcoded(self, offer: str, settings) -> str:
-        """Benchmark baseline: the host's decoded tracks, re-encoded for this viewer."""
-        relay = self.relay
-        if "video" not in relay.decoded:
-            raise SdpError("transcode baseline: the host is not live yet", code="not_live")
-        for kind, names in (("video", (self.video_codec,)), ("audio", AUDIO_CODECS)):
-            track = relay.decoded.get(kind)
-            if track is None:
-                continue
-            t = self.pc.addTransceiver(relay.media_relay.subscribe(track), direction="sendonly")
-            t.setCodecPreferences(preferences(kind, names, RTCRtpSender.getCapabilities))
-        self.pc.on("connectionstatechange", self._state_changed)
         return await negotiate(self.pc, offer, settings)
 
     def _state_changed(self) -> None:

@@ -109,10 +109,8 @@ async def after_sale(rt: Realtime, member: Member, result: dict) -> None:
     ):
         toast = {"name": mask_name(member.name), "sku": result["sku"], "qty": result["qty"]}
         await rt.emit("purchase", toast, room=rt.show_room(show))
-    order = result.pop("order", None)
-    if order is not None:
-        order.pop("user", None)
-        rt.spawn(rt.announce_order(show, member.id, order))
+    # no `order` event for a reservation: the ack is its notice, and a buy storm must not
+    # become an `order` storm (the order desk picks new orders up with `after` on `sales`)
 
 
 # the buyer's orders
@@ -272,8 +270,9 @@ class DealTimers:
             await announce_deal(self._rt, show, None)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("ending the deal of show %s failed", show)
+        except Exception as exc:
+            if not self._rt.redis_error(exc, "deal"):
+                log.exception("ending the deal of show %s failed", show)
         finally:
             armed = self._tasks.get(show)
             if armed is not None and armed[1] is asyncio.current_task():

@@ -148,11 +148,12 @@ async def ban(rt: Realtime, member: Member, payload: Any) -> dict:
     await rt.emit(
         "banned", {"until": until, "reason": reason}, room=rt.user_room(member.show, user)
     )
-    for sid in await mod_store.sockets(rt.r, member.show, user):
-        await rt.sio.disconnect(sid)  # through the client manager: other processes too
+    # the messages go first (the banned viewer's screen too), then the connections
     recent = await chat_store.recent_by(rt.r, member.show, user, scan=PURGE_SCAN)
     name = recent[-1]["user"]["name"] if recent else None
     removed = await remove_messages(rt, member.show, [m["id"] for m in recent]) if purge else 0
+    for sid in await mod_store.sockets(rt.r, member.show, user):
+        await rt.sio.disconnect(sid)  # through the client manager: other processes too
     await record(
         rt, member, "ban", user, seconds=seconds, reason=reason, name=name, removed=removed
     )

@@ -13,8 +13,8 @@ import socketio
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from .. import hub
-from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, SETTINGS
+from .. import hub, outage
+from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, REDIS_HEALTH, SETTINGS
 from ..store import catalog, host_lease, keys, report
 from ..store import chat as chat_store
 from ..store import moderation as mod_store
@@ -22,7 +22,7 @@ from ..store.errors import StoreError
 from ..store.orders import Orders
 from ..store.sales import Buyer
 from ..tokens import issue_token, new_viewer_id, verify_token
-from . import chat, commerce, moderation
+from . import chat, commerce, fanout, moderation
 from .bridge import HubBridge
 from .broadcast import Broadcasts
 from .errors import EventError, Forbidden, Invalid, RateLimited
@@ -31,6 +31,7 @@ from .members import ROLES, STAFF, Auth, Member, Refused, default_name, parse_au
 log = logging.getLogger(__name__)
 
 HISTORY_ON_CONNECT = 50
+SHUTDOWN_SECONDS = 1.0  # SIGTERM: what dropping connections and leaving Redis tidy may take
 Handler = Callable[["Realtime", Member, Any], Awaitable[dict]]
 
 # event -> (roles allowed, handler)
@@ -99,11 +100,6 @@ class Realtime:
         base = self.settings.public_url or ""
         return f"{base}/checkout/{order_id}"
 
-    async def announce_order(self, show: str, user: str, order: dict) -> None:
-        """Send an order to its buyer's sockets and the show's host sockets."""
-        await self.emit("order", order, room=self.user_room(show, user))
-        await self.emit("order", order, room=self.host_room(show))
-
     async def emit(self, event: str, data: Any, *, room: str) -> None:
         await self.sio.emit(event, data, room=room)
 
@@ -113,8 +109,9 @@ class Realtime:
         if self.bridge is not None:
             try:
                 await self.bridge.publish(show, kind, data)
-            except Exception:
-                log.exception("sharing hub event %s with other processes failed", kind)
+            except Exception as exc:
+                if not self.redis_error(exc, "hub"):
+                    log.exception("sharing hub event %s with other processes failed", kind)
 
     # lifecycle (aiohttp cleanup_ctx)
     async def ctx(self, app: web.Application):
@@ -141,48 +138,33 @@ class Realtime:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._forget_viewers()
             await self.sio.shutdown()
-            await self._close_manager()
+            await fanout.close_manager(self.sio)
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Close this process's Engine.IO connections, so the server does not wait on them.
-
-        ``close(wait=False)``: waiting for queued packets to drain could hang on a client
-        that stopped reading.
-        """
-        sockets = list(self.sio.eio.sockets.values())
-        if not sockets:
-            return
-        closing = [
-            s.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT) for s in sockets
-        ]
-        try:
-            await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 2)
-        except TimeoutError:
-            log.warning("some Socket.IO connections did not close in 2 s")
+        """Drop this process's Socket.IO connections at the transport (SIGTERM): clients
+        see the connection lost, not a goodbye, and reconnect (to the next server)."""
+        dropped = await fanout.drop_all(self.sio, timeout=SHUTDOWN_SECONDS)
+        if dropped:
+            log.info("dropped %d Socket.IO connections: their clients reconnect", dropped)
 
     async def _forget_viewers(self) -> None:
         try:
             async with self.r.pipeline(transaction=False) as p:
                 for show in self.viewer_counts:
                     p.hdel(keys.viewers(show), self.process_id)
-                await p.execute()
-        except Exception:
-            log.exception("could not remove this process's viewer counts")
+                await asyncio.wait_for(p.execute(), SHUTDOWN_SECONDS)
+        except Exception as exc:
+            if not self.redis_error(exc, "shutdown") and not isinstance(exc, TimeoutError):
+                log.exception("could not remove this process's viewer counts")
         self.viewer_counts.clear()
 
-    async def _close_manager(self) -> None:
-        manager = self.sio.manager
-        thread = getattr(manager, "thread", None)
-        if thread is not None:
-            thread.cancel()
-            await asyncio.gather(thread, return_exceptions=True)
-        for name in ("pubsub", "redis"):
-            client = getattr(manager, name, None)
-            if client is not None:
-                try:
-                    await client.aclose()
-                except Exception:
-                    log.exception("closing the Socket.IO Redis manager's %s failed", name)
+    def redis_error(self, exc: BaseException, where: str) -> bool:
+        """True if ``exc`` means Redis is unavailable (told to RedisHealth: one line
+        per outage and a count, never a traceback per event)."""
+        if not outage.is_redis_error(exc):
+            return False
+        self.app[REDIS_HEALTH].failed(exc, where)
+        return True
 
     def spawn(self, coro: Awaitable) -> None:
         task = asyncio.ensure_future(coro)
@@ -191,8 +173,11 @@ class Realtime:
 
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("realtime task failed", exc_info=task.exception())
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and not self.redis_error(exc, "socketio"):
+            log.error("realtime task failed", exc_info=exc)
 
     # hub: media plane and REST API -> clients
     def on_hub_event(self, event: hub.Event) -> None:
@@ -277,7 +262,7 @@ class Realtime:
     async def send_state(self, member: Member) -> None:
         # the CONNECT packet goes out after the connect handler returns: wait for it
         for _ in range(500):
-            if self.sio.manager.is_connected(member.sid, "/"):
+            if fanout.is_connected(self.sio, member.sid):
                 break
             if member.sid not in self.members:
                 return
@@ -338,7 +323,8 @@ class Realtime:
             return exc.ack()
         except StoreError as exc:
             return {"ok": False, "error": exc.code, "message": exc.message}
-        except (RedisError, OSError):
+        except (RedisError, OSError) as exc:
+            self.redis_error(exc, "socketio")
             return {"ok": False, "error": "unavailable", "message": "try again in a moment"}
         except Exception:
             log.exception("event %s from %s failed", event, sid)

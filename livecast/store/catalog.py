@@ -487,9 +487,7 @@ async def patch_show(r, show_id: str, data: Any, *, tz: str | None = None) -> di
     if not data:
         raise InvalidInput("nothing to change")
     if record.get("status") == "ended" and set(data) - set(ENDED_PATCH_FIELDS):
-        raise InvalidInput(
-            "this show has ended: only replay_sales can still change", code="ended"
-        )
+        raise InvalidInput("this show has ended: only replay_sales can still change", code="ended")
     changes: dict[str, Any] = {}
     if "replay_sales" in data:
         changes["replay_sales"] = "1" if parse_flag(data["replay_sales"], "replay_sales") else "0"

@@ -158,6 +158,12 @@ def webhook_delivery(event_id: str) -> str:
 
 # zset: event id -> failed-at (ms): deliveries given up after 24 h (GET ...?status=failed)
 WEBHOOK_FAILED = "livecast:webhooks:failed"
+# zset: event id -> delivered-at (ms); the newest KEPT deliveries (GET ...?status=delivered)
+WEBHOOK_DELIVERED = "livecast:webhooks:delivered"
+# zset: event id -> skipped-at (ms); events with no webhook URL to send them to
+WEBHOOK_SKIPPED = "livecast:webhooks:skipped"
+# string: the consumer name of the process that delivers webhooks; expires (PX) unless renewed
+WEBHOOK_LEADER = "livecast:webhooks:leader"
 
 
 # sellers (contract "Sellers"): one hash each, their key hashes, and their shows

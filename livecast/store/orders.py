@@ -318,6 +318,7 @@ class Orders:
                 if not raw:
                     continue
                 order = _decode(raw)
+                order["seq"] = cursor  # its place in the show's list: `after` for what is newer
                 if not statuses or order["status"] in statuses:
                     out.append(order)
                     if len(out) == limit:

@@ -10,10 +10,8 @@ from ..config import Settings
 from ..store import keys
 from .events import Event, entry_id, iso
 
-# zset: event id -> delivered-at (ms); the newest KEPT deliveries (GET ...?status=delivered)
-DELIVERED = "livecast:webhooks:delivered"
-# zset: event id -> skipped-at (ms); events with no webhook URL to send them to
-SKIPPED = "livecast:webhooks:skipped"
+DELIVERED = keys.WEBHOOK_DELIVERED
+SKIPPED = keys.WEBHOOK_SKIPPED
 
 STATUSES = ("failed", "pending", "delivered", "skipped")
 KEPT = 10_000  # delivered and skipped events listed
@@ -66,6 +64,14 @@ async def destination(r, settings: Settings, show: str) -> Destination | None:
     if not url:
         return None
     return Destination(url, secret or settings.webhook_secret)
+
+
+async def discard(r, entries: list[str]) -> None:
+    """Outbox entries with no webhook URL to go to: acknowledged and deleted, no record."""
+    async with r.pipeline(transaction=True) as p:
+        p.xack(keys.OUTBOX, keys.OUTBOX_GROUP, *entries)
+        p.xdel(keys.OUTBOX, *entries)
+        await p.execute()
 
 
 def identity(event: Event, host: str) -> dict:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-# string: the consumer name of the process that delivers webhooks; expires (PX) unless renewed
-LEADER = "livecast:webhooks:leader"
+from ..store import keys
+
+LEADER = keys.WEBHOOK_LEADER
 
 # KEYS: lease. ARGV: owner, ttl (ms). 1 when the owner holds it (taken or renewed).
 CLAIM = """

@@ -28,6 +28,8 @@ from .signing import EVENT_ID_HEADER, HEADER, sign
 
 log = logging.getLogger(__name__)
 
+DESTINATION_TTL = 1.0  # seconds a show's "has a webhook URL" answer is reused
+
 BATCH = 100  # entries read or claimed per Redis call
 BLOCK_MS = 2000  # XREADGROUP waits this long for new entries
 IDLE_POLL = 1.0  # seconds between looks for an outbox while there is none
@@ -96,6 +98,7 @@ class WebhookSender:
         self._reconnect = reconnect
         # a burst of events must not take every connection of the Redis pool the buys need
         self._redis_slots = asyncio.Semaphore(REDIS_SLOTS)
+        self._destinations: dict[str, tuple[float, bool]] = {}  # show -> (until, has URL)
         self._http_slots = asyncio.Semaphore(concurrency)
         self._max_held = max_held
         self._queues: dict[str, deque[Event]] = {}
@@ -247,7 +250,7 @@ class WebhookSender:
             start = reply[0]
             claimed.update(entry for entry, _ in reply[1] if entry)
             deleted = deleted or any(entry is None for entry, _ in reply[1])
-            self._dispatch(reply[1], claimed=True)
+            await self._dispatch(reply[1], claimed=True)
             if start == "0-0":
                 break
         if deleted:
@@ -259,7 +262,7 @@ class WebhookSender:
                 keys.OUTBOX_GROUP, self.consumer, {keys.OUTBOX: ">"}, count=BATCH, block=BLOCK_MS
             )
             for _stream, entries in reply or []:  # RESP2, as store.connect() speaks
-                self._dispatch(entries)
+                await self._dispatch(entries)
 
     async def _ack_deleted(self, claimed: set[str]) -> None:
         """Entries deleted while pending (``orders purge`` trims the outbox): Redis 7 drops
@@ -292,16 +295,38 @@ class WebhookSender:
             self._room.clear()
             await self._room.wait()
 
-    def _dispatch(self, entries, *, claimed: bool = False) -> None:
+    async def _dispatch(self, entries, *, claimed: bool = False) -> None:
+        nowhere = []
         for entry, fields in entries:
             if not fields:
                 continue  # deleted while pending
             event = Event.from_entry(entry, fields, claimed=claimed)
+            if event.key not in self._queues and not await self._has_destination(event.show):
+                nowhere.append(event)  # no URL: nothing to send, nothing to keep
+                continue
             self._queues.setdefault(event.key, deque()).append(event)
             self._held += 1
             if event.key not in self._workers:
                 self._workers[event.key] = asyncio.create_task(self._work(event.key))
         self._metrics.webhook_backlog.set(self._held)
+        if nowhere:
+            async with self._redis_slots:
+                await deliveries.discard(self._r, [event.entry for event in nowhere])
+            self._metrics.webhook_deliveries.labels("skipped").inc(len(nowhere))
+
+    async def _has_destination(self, show: str) -> bool:
+        """Whether the show's events go anywhere; looked up at most once a second per show
+        (thousands of order events a second must not cost a lookup each)."""
+        now = time.monotonic()
+        cached = self._destinations.get(show)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self._redis_slots:
+            found = await deliveries.destination(self._r, self._settings, show) is not None
+        if len(self._destinations) > 10_000:
+            self._destinations.clear()
+        self._destinations[show] = (now + DESTINATION_TTL, found)
+        return found
 
     async def _drop_queues(self) -> None:
         workers = list(self._workers.values())

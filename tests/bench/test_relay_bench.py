@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 
-from tests.support import ROOT
+from livecast.devtools.processes import ServerProcess
+from tests.faults.conftest import http
+from tests.support import ADMIN, ADMIN_TOKEN, ROOT
 
 
 def test_bench_relay_runs_a_tiny_ramp(tmp_path):
@@ -27,3 +29,18 @@ def test_bench_relay_runs_a_tiny_ramp(tmp_path):
     assert last["decoded_frames"] > 0 and last["decoded_backwards"] == 0
     assert last["ingest_packets"] > 0
     assert data["runs"][0]["publisher_kbps"] > 100
+
+
+def test_the_baseline_server_is_serve_with_the_transcode_hook(tmp_path):
+    server = ServerProcess(
+        tmp_path, env={"LIVECAST_ADMIN_TOKEN": ADMIN_TOKEN}, module="livecast.bench.transcode"
+    ).start()
+    try:
+        show = http("POST", server.base_url + "/api/shows", {"title": "t"}, headers=ADMIN)
+        offer = b"v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+        whep = http("POST", f"{server.base_url}/whep/{show.json()['show']['id']}", offer,
+                    headers={"Content-Type": "application/sdp"})  # fmt: skip
+        # forwarding takes a viewer before its host; the baseline needs the host's tracks
+        assert whep.status == 409 and whep.json()["error"] == "not_live", whep.body
+    finally:
+        assert server.stop() == 0

@@ -19,7 +19,8 @@ LAN_NAME = "studio.test"
 LAN_ARGS = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1"]
 
 FRAMES = (
-    "async () => { const s = await window.livecast.player.stats();"
+    "async () => { if (!window.livecast) return false;"
+    " const s = await window.livecast.player.stats();"
     " return s && s.framesDecoded > 0 && s.framesDecoded; }"
 )
 
@@ -149,7 +150,8 @@ def test_the_studio_republishes_by_itself_after_the_server_restarts(
         assert api.show(show)["status"] == "live"  # the same show, never ended
         # the viewer's player came back by itself and decodes the new broadcast
         watch.wait_for_function(
-            "async () => { const s = await window.livecast.player.stats();"
+            "async () => { if (!window.livecast) return false;"
+            " const s = await window.livecast.player.stats();"
             " return s && s.framesDecoded > 10; }",
             timeout=SLOW,
             polling=250,
@@ -166,6 +168,7 @@ def test_audio_only_goes_live_and_the_viewer_is_told(server, api, pages):
     studio = pages()
     studio.goto(f"{server.base_url}/studio/{show}#key={created['host_key']}")
     expect(studio.locator("#golive")).to_be_enabled(timeout=SLOW)
+    expect(studio.locator("#check-camera")).to_have_attribute("data-state", "ok", timeout=SLOW)
     # the camera is not wanted (or broken): go on with the microphone alone
     studio.evaluate("document.querySelector('#audio-only').click()")
     studio.wait_for_function(

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from livecast.bench.peers import Publisher, Viewer
+from livecast.devtools.peers import Publisher, Viewer
 from livecast.media import MEDIA
+from livecast.media.aiortc_tap.census import DecoderCensus
+
+
+@pytest.fixture
+def app(app):
+    """The app of tests/conftest.py, with the decoder census on its media plane."""
+    app[MEDIA].options.hook = DecoderCensus()
+    return app
 
 
 @pytest.fixture

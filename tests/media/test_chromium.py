@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import async_playwright
 
-from livecast.media import MEDIA, aiortc_tap
+from livecast.media import MEDIA
+from livecast.media.aiortc_tap import census
 
 pytestmark = [pytest.mark.media, pytest.mark.browser]
 
@@ -87,4 +88,4 @@ async def test_chromium_publishes_and_watches(client, base_url, show, codec, set
     assert result["width"] == 640 and result["audio"] > 0
     plane = client.server.app[MEDIA]
     assert plane.relays[show_id].video_codec == codec
-    assert aiortc_tap.server_decoders_built() == 0
+    assert census.server_decoders_built() == 0

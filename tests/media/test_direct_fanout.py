@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from livecast.bench.peers import LightViewer
+from livecast.devtools.peers import LightViewer
 from livecast.media import aiortc_tap
 
 pytestmark = pytest.mark.media

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from livecast.media import aiortc_tap
+from livecast.media.aiortc_tap import census
 
 pytestmark = pytest.mark.media
 
@@ -17,7 +17,7 @@ def increasing(counters: list[int]) -> bool:
 
 async def test_vp8_host_reaches_three_viewers_without_server_decoding(base_url, show, plane, peers):
     show_id = show["show"]["id"]
-    decoders_before = aiortc_tap.server_decoders_built()
+    decoders_before = census.server_decoders_built()
     host = peers.publisher(base_url, show_id, show["host_key"])
     answer = await host.start()
     assert answer.status == 201, answer.body
@@ -33,7 +33,7 @@ async def test_vp8_host_reaches_three_viewers_without_server_decoding(base_url, 
         assert viewer.got.audio > 0
     relay = plane.relays[show_id]
     assert relay.frames_in > 0
-    assert aiortc_tap.server_decoders_built() == decoders_before == 0
+    assert census.server_decoders_built() == decoders_before == 0
     # the viewers did decode (the census sees them, so it is not blind)
-    assert aiortc_tap.all_decoders_built() > 0
+    assert census.all_decoders_built() > 0
     await asyncio.sleep(0)

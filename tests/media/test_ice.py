@@ -8,7 +8,8 @@ import aioice.ice
 import pytest
 from aiortc import RTCPeerConnection
 
-from livecast.media.ice import announce, gathering, link_headers, rtc_configuration
+from livecast.media.aiortc_tap import gathering
+from livecast.media.ice import announce, link_headers, rtc_configuration
 from tests.support import free_port
 
 pytestmark = pytest.mark.media

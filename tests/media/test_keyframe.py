@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import fractions
 
 import av
 import numpy as np
+import pytest
 
 from livecast.media.keyframe import (
     KeyframeRequester,
@@ -50,22 +50,28 @@ def test_h264_idr_and_parameter_sets():
 
 
 async def test_keyframe_requests_are_coalesced():
-    sent = []
+    now = [100.0]
+    sent, waited = [], []
 
     async def send():
-        sent.append(asyncio.get_running_loop().time())
+        sent.append(now[0])
         return True
 
-    requester = KeyframeRequester(send, interval=0.2)
+    async def sleep(seconds: float) -> None:  # the clock moves only when asked to
+        waited.append(seconds)
+        now[0] += seconds
+
+    requester = KeyframeRequester(send, interval=0.2, clock=lambda: now[0], sleep=sleep)
     for _ in range(100):  # a hundred viewers join at once
         requester.request()
-    await asyncio.sleep(0.05)
-    assert len(sent) == 1
+    await requester._pending
+    assert sent == [100.0] and waited == []
+    now[0] += 0.05
     for _ in range(100):
         requester.request()
-    await asyncio.sleep(0.3)
-    assert len(sent) == 2
-    assert sent[1] - sent[0] >= 0.19
+    await requester._pending
+    assert waited == [pytest.approx(0.15)]  # held until the interval since the last PLI
+    assert sent == [100.0, pytest.approx(100.2)]
     assert requester.requested == 200 and requester.sent == 2
     requester.request()
     await requester.stop()

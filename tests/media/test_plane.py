@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from livecast.app import create_app
-from livecast.bench.peers import Publisher, Viewer
+from livecast.devtools.peers import Publisher, Viewer
 from livecast.media import MEDIA
 
 pytestmark = pytest.mark.media

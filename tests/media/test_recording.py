@@ -11,7 +11,7 @@ import pytest
 
 from livecast import hub
 from livecast.appkeys import HUB
-from livecast.bench.peers import read_counter
+from livecast.devtools.peers import read_counter
 from livecast.media import MEDIA
 
 pytestmark = pytest.mark.media

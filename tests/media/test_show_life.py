@@ -10,9 +10,9 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from livecast import hub
 from livecast.app import create_app
 from livecast.appkeys import HUB
-from livecast.bench.peers import AudioStreamTrack, Publisher, Viewer
+from livecast.devtools.peers import AudioStreamTrack, Publisher, Viewer
 from livecast.media import MEDIA
-from livecast.media.ice import gathering
+from livecast.media.aiortc_tap import gathering
 from livecast.show_sweeper import ShowSweeper
 from livecast.store import catalog, host_lease, keys
 from tests.support import bearer

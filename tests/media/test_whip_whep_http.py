@@ -11,7 +11,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
 from livecast import hub
 from livecast.app import create_app
 from livecast.media import MEDIA
-from livecast.media.ice import gathering
+from livecast.media.aiortc_tap import gathering
 from tests.support import bearer
 
 pytestmark = pytest.mark.media

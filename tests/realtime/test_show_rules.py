@@ -156,3 +156,17 @@ async def test_timeouts_tell_the_viewer_how_long(connect, live_show):
     await mod.call("mod:timeout", {"user": viewer.you["id"], "seconds": 600})
     muted = await viewer.wait_for("muted")
     assert muted["seconds"] == 600 and muted["until"]
+
+
+async def test_the_host_ends_a_show_without_a_broadcast(connect, live_show, r):
+    show = live_show["show"]["id"]
+    await host_lease.renew(r, show, "proc", "gone-session")
+    host = await connect({"show": show, "key": live_show["host_key"]})
+    viewer = await connect({"show": show, "name": "v"})
+    assert (await viewer.call("show:end", {}))["error"] == "forbidden"
+    ack = await host.call("show:end", {})
+    assert ack == {"ok": True, "ended": True}
+    assert await viewer.wait_for("show") == {"status": "ended"}
+    assert (await catalog.public_view(r, show))["status"] == "ended"
+    assert await host_lease.read(r, show) is None  # no deadline left to sweep
+    assert (await host.call("show:end", {}))["ended"] is False

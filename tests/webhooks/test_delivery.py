@@ -5,7 +5,7 @@ import hmac
 import json
 import logging
 
-from livecast.bench.server import RedisProcess
+from livecast.devtools.processes import RedisProcess
 from livecast.metrics import Metrics
 from livecast.store import connect, keys
 from livecast.webhooks import deliveries, verify
@@ -134,8 +134,10 @@ async def test_show_webhooks_override_the_global_one_and_no_url_skips(
     for _, headers, body in receiver.requests:  # signed with the show's own secret
         assert verify(SECRET, body, headers["Livecast-Signature"])
     await settled(r)
-    assert await r.hget(keys.webhook_delivery(skipped), "status") == "skipped"
-    assert await deliveries.requeue(r, skipped, 0) == "skipped"  # nothing kept to send
+    # no URL for s2: acknowledged and gone, nothing kept (no record, no outbox entry)
+    assert not await r.exists(keys.webhook_delivery(skipped))
+    assert await r.xlen(keys.OUTBOX) == 0
+    assert await deliveries.requeue(r, skipped, 0) == "unknown"
     broken_id = "evt_" + broken.replace("-", "_")
     record = await r.hgetall(keys.webhook_delivery(broken_id))
     assert record["status"] == "failed" and record["last_error"] == "data is not JSON"

@@ -107,6 +107,7 @@ socket.on("state", (state) => {
     logEntries.length = 0;
     fill($("#log"));
     for (const entry of staff.log) addLog(entry);
+    if (!logEntries.length) renderLog();
   }
   renderHeader();
 });

@@ -2,7 +2,7 @@
 // filter tabs with counts, live updates over Socket.IO (the host's sockets get `order`
 // events), and the seller's actions: 입금 확인 (paid), 발송 처리 (shipped with carrier and
 // tracking number), 취소 (units go back to stock); CSV for a fulfilment partner.
-import { ApiError, getOrder, getShow, listAllOrders, listOrders, ordersCsv, setOrderStatus } from "./lib/api.js";
+import { ApiError, getOrder, getShow, listAllOrders, listOrders, listOrdersAfter, ordersCsv, setOrderStatus } from "./lib/api.js";
 import { $, fill, h, setText, showIdFromPath, throttle, toast } from "./lib/dom.js";
 import { errorText, formatDateTime, hasText, initI18n, lang, t } from "./lib/i18n.js";
 import { askKey, forgetKey, readKey, saveKey } from "./lib/keys.js";
@@ -73,17 +73,43 @@ socket.on("connect_error", (err) => {
 });
 // after a reconnect, catch up with what changed while away
 socket.on("connect", () => loaded && reload());
+// a reservation sends no `order` event (a buy storm would flood this page): when the
+// coalesced sales figures tick, fetch the orders newer than the newest one here
+let lastSeq = 0;
+let catchingUp = false;
+const catchUpSoon = throttle(catchUp, 1500);
+socket.on("sales", () => loaded && catchUpSoon());
+async function catchUp() {
+  if (catchingUp) return;
+  catchingUp = true;
+  try {
+    const fresh = await listOrdersAfter(showId, key, lastSeq);
+    for (const order of fresh) {
+      const isNew = !orders.has(order.order_id);
+      upsert(order);
+      if (isNew) toast(t("desk.new", { name: order.name || order.sku, qty: formatNumber(order.qty || 1) }), { kind: "ok" });
+    }
+  } catch {
+    // offline for a moment: the next tick or reconnect catches up
+  } finally {
+    catchingUp = false;
+  }
+}
 
 function upsert(order) {
   const before = orders.get(order.order_id);
   orders.set(order.order_id, { ...(before || {}), ...order });
+  if (order.seq > lastSeq) lastSeq = order.seq;
   renderSoon();
 }
 
 async function reload() {
   try {
     const all = await listAllOrders(showId, key);
-    for (const order of all) orders.set(order.order_id, order);
+    for (const order of all) {
+      orders.set(order.order_id, order);
+      if (order.seq > lastSeq) lastSeq = order.seq;
+    }
     loaded = true;
     showError("");
   } catch (err) {

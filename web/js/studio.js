@@ -75,13 +75,19 @@ function setPinned(pinned) {
 
 // browsers give the camera only to secure pages (HTTPS, or localhost): say what to do
 const secure = window.isSecureContext && Boolean(navigator.mediaDevices?.getUserMedia);
+/** Text with `code` in backticks as <code> elements (still text nodes only). */
+function withCode(node, text) {
+  fill(node, text.split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part)));
+}
+
 function renderInsecure() {
   $("#insecure").hidden = secure;
+  $("#camera-box").classList.toggle("no-camera", !secure);
   if (secure) return;
   const whip = new URL(`/whip/${encodeURIComponent(showId)}`, location.href).href;
   setText($("#insecure-body"), t("studio.insecure.body", { origin: location.origin }));
-  setText($("#insecure-https"), t("studio.insecure.fix_https"));
-  setText($("#insecure-obs"), t("studio.insecure.fix_obs", { whip }));
+  withCode($("#insecure-https"), t("studio.insecure.fix_https"));
+  withCode($("#insecure-obs"), t("studio.insecure.fix_obs", { whip: `\`${whip}\`` }));
   const local = new URL(location.href);
   const onThisMachine = ["localhost", "127.0.0.1", "[::1]"].includes(local.hostname);
   $("#insecure-local").hidden = onThisMachine;
@@ -132,29 +138,43 @@ function cameraProblem(err) {
   box.hidden = false;
 }
 
-/** Video constraints: 16:9 or 9:16, cropped from the camera when it does not fit. */
-function videoConstraints() {
+/** Video constraints: 16:9 or 9:16, cropped from the camera when it does not fit
+ * (`strict`: the shape is required; a browser that cannot crop gets the loose form). */
+function videoConstraints({ strict = true } = {}) {
   const cameraId = $("#camera").value;
   const portrait = $("#orientation").value === "portrait";
+  const ratio = portrait ? 9 / 16 : 16 / 9;
   return {
     deviceId: cameraId ? { exact: cameraId } : undefined,
-    width: { ideal: portrait ? 720 : 1280 },
-    height: { ideal: portrait ? 1280 : 720 },
-    aspectRatio: { ideal: portrait ? 9 / 16 : 16 / 9 },
+    ...(portrait ? { height: { ideal: 1280 } } : { width: { ideal: 1280 } }),
+    aspectRatio: strict ? { exact: ratio } : { ideal: ratio },
     resizeMode: "crop-and-scale",
   };
 }
 
+let cameraAsk = 0; // the latest getUserMedia wins when the host changes their mind quickly
+
 async function startCamera() {
   if (!secure || model.status === "ended") return false;
+  const ask = ++cameraAsk;
   const micId = $("#microphone").value;
   const video = audioOnly ? false : videoConstraints();
   const audio = micId ? { deviceId: { exact: micId } } : true;
   let next;
   try {
-    next = await navigator.mediaDevices.getUserMedia({ video, audio });
+    try {
+      next = await navigator.mediaDevices.getUserMedia({ video, audio });
+    } catch (err) {
+      if (err.name !== "OverconstrainedError" || !video) throw err;
+      next = await navigator.mediaDevices.getUserMedia({ video: videoConstraints({ strict: false }), audio });
+    }
+    if (ask !== cameraAsk) {
+      next.getTracks().forEach((tr) => tr.stop());
+      return Boolean(stream);
+    }
     cameraProblem(null);
   } catch (err) {
+    if (ask !== cameraAsk) return Boolean(stream);
     cameraProblem(err);
     await listDevices().catch(() => {});
     renderChecks();
@@ -268,7 +288,7 @@ function renderChecks() {
     setCheck("check-camera", "ok", t("studio.check.camera_ok", { width: preview.videoWidth, height: preview.videoHeight }));
   } else setCheck("check-camera", "wait", t("studio.check.camera_none"));
   const audio = stream?.getAudioTracks()[0];
-  if (!audio) setCheck("check-mic", stream ? "bad" : "wait", t("studio.check.mic_none"));
+  if (!audio) setCheck("check-mic", stream || !secure ? "bad" : "wait", t("studio.check.mic_none"));
   else if (performance.now() - level.heardAt < 4000) setCheck("check-mic", "ok", t("studio.check.mic_ok"));
   else setCheck("check-mic", "warn", t("studio.check.mic_quiet"));
   if (network.ok === null) setCheck("check-network", "wait", "…");

@@ -71,6 +71,18 @@ export async function listAllOrders(show, key, { status, limit = 500 } = {}) {
   return all;
 }
 
+/** Orders newer than `after` (a `seq` from an earlier listing), every page of them. */
+export async function listOrdersAfter(show, key, after, { limit = 500 } = {}) {
+  const all = [];
+  for (let pages = 0; pages < 100; pages += 1) {
+    const page = await listOrders(show, key, { after, limit });
+    all.push(...(page?.orders || []));
+    if (!page?.next) break;
+    after = page.next;
+  }
+  return all;
+}
+
 /** The orders CSV as a Blob (it needs the Authorization header, so no plain link). */
 export async function ordersCsv(show, key, { status } = {}) {
   const query = new URLSearchParams({ format: "csv" });

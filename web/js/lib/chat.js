@@ -28,6 +28,16 @@ export class ChatView {
     this.focus = false;
     this.scrolledUp = false;
     if (pause) this.enablePause();
+    // badges and times follow the page's language
+    window.addEventListener("langchange", () => {
+      for (const { msg, row } of this.messages.values()) {
+        const badge = row.querySelector(".badge");
+        if (badge) badge.textContent = t(msg.user?.role === "host" ? "chat.host" : "chat.moderator");
+        const time = row.querySelector(".chat-time");
+        if (time && msg.ts) time.textContent = formatTime(tsMs(msg.ts));
+      }
+      this.empty.textContent = t("chat.empty");
+    });
   }
 
   enablePause() {

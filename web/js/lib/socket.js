@@ -20,10 +20,17 @@ export function request(socket, event, payload = {}, ms = 8000) {
   });
 }
 
-/** Show a connected / reconnecting pill for a socket in `node` (text from i18n keys). */
+/** Show a connected / reconnecting pill for a socket in `node` (text from i18n keys);
+ * told again when the page's language changes. */
 export function trackConnection(socket, onChange) {
-  socket.on("connect", () => onChange("online"));
-  socket.on("disconnect", () => onChange("offline"));
-  socket.io.on("reconnect_attempt", () => onChange("offline"));
-  onChange("connecting");
+  let state = "connecting";
+  const tell = (next) => {
+    state = next;
+    onChange(next);
+  };
+  socket.on("connect", () => tell("online"));
+  socket.on("disconnect", () => tell("offline"));
+  socket.io.on("reconnect_attempt", () => tell("offline"));
+  window.addEventListener("langchange", () => onChange(state));
+  tell("connecting");
 }

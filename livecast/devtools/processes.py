@@ -1,4 +1,4 @@
-"""A real ``livecast serve`` subprocess on loopback, for benchmarks and end-to-end tests."""
+"""Real redis-server and ``livecast serve`` subprocesses on loopback, for tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -87,7 +87,8 @@ class RedisProcess:
 class ServerProcess:
     """``python -m livecast serve`` on 127.0.0.1 with a private data dir.
 
-    ``cpus`` pins the process (and its threads) to those cores.
+    ``cpus`` pins the process (and its threads) to those cores; ``module`` runs another
+    module's ``serve`` (``livecast.bench.transcode``: the benchmark's baseline).
     """
 
     def __init__(
@@ -97,6 +98,7 @@ class ServerProcess:
         env: dict | None = None,
         args: tuple = (),
         cpus: set[int] | None = None,
+        module: str = "livecast",
     ):
         self.workdir = Path(workdir)
         self.port = free_port()
@@ -117,6 +119,7 @@ class ServerProcess:
         }
         self.args = args
         self.cpus = cpus
+        self.module = module
         self.process: subprocess.Popen | None = None
         self._log = None
 
@@ -129,7 +132,7 @@ class ServerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         cpus = self.cpus
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "livecast", "serve", *self.args],
+            [sys.executable, "-m", self.module, "serve", *self.args],
             env=self.env,
             cwd=self.workdir,
             stdout=self._log,

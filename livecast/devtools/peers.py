@@ -26,7 +26,7 @@ from aiortc import (
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 
 from ..media import aiortc_tap
-from ..media.ice import gathering
+from ..media.aiortc_tap import gathering
 from ..media.keyframe import is_keyframe
 
 GRID = 4  # 4 x 4 blocks = 16 bits of counter

@@ -1,0 +1,3 @@
+"""Tools shared by the tests and the benchmarks, never imported by ``livecast serve``:
+real redis-server and ``livecast serve`` subprocesses (``processes``) and synthetic
+WHIP/WHEP peers (``peers``, needs numpy: ``pip install 'livecast[test]'``)."""
