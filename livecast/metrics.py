@@ -61,6 +61,11 @@ class Metrics:
             "livecast_order_transitions", "orders moved to a status", ["status"], registry=r
         )
         self.chat_messages = Counter("livecast_chat_messages", "chat messages accepted", registry=r)
+        self.chat_sampled_out = Counter(
+            "livecast_chat_sampled_out",
+            "chat messages left out of viewers' sampled chat:batch (staff got them)",
+            registry=r,
+        )
         self.recordings = Gauge(
             "livecast_recordings_active", "recordings being written", registry=r
         )

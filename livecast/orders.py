@@ -163,7 +163,9 @@ async def list_orders(request: web.Request):
 
 async def orders_ctx(app: web.Application):
     settings = app[SETTINGS]
-    app[ORDERS] = Orders(app[REDIS], payment_hours=settings.payment_hours)
+    app[ORDERS] = Orders(
+        app[REDIS], payment_hours=settings.payment_hours, webhooks=settings.webhook_url is not None
+    )
     yield
 
 

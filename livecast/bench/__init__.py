@@ -1,4 +1,4 @@
-"""Benchmarks behind ``livecast bench relay|buy|chat|soak``: they print figures, they are not
+"""Benchmarks behind ``livecast bench relay|buy|chat|soak|page``: they print figures, they are not
 tests.
 
 Every load loop is bounded in count and time and sends traffic to 127.0.0.1 only.
@@ -14,6 +14,7 @@ BENCHES = {
     "buy": "K Socket.IO buyers: buys/s, ack latency, exact figures (vs Lua on Redis)",
     "chat": "M clients, R messages/s: delivery latency with sales/viewers traffic",
     "soak": "M minutes of churn: server RSS, fds, asyncio tasks, Redis memory over time",
+    "page": "the watch page in Chromium: bytes, module depth, first frame (slow network too)",
 }
 
 

@@ -3,7 +3,9 @@
 A private redis-server and ``livecast serve`` are started (the server optionally pinned to
 core 0); W worker processes (pinned to the other cores) connect the clients with the lean
 Socket.IO client, send R messages/s in all from rotating senders, and time every delivery
-against the send time carried in the text (CLOCK_MONOTONIC is shared by processes). A
+against the send time carried in the text (CLOCK_MONOTONIC is shared by processes). The
+server sends chat as ``chat:batch`` (≤ 10 a second per show): every message in a batch
+counts as delivered, and "chat frames/client/s" shows what one client receives. A
 buyer in worker 0 keeps the coalesced ``sales`` broadcasts running, and the joins the
 ``viewers`` ones.
 """
@@ -81,6 +83,7 @@ async def worker(job: Job) -> dict:
     deliveries = 0
     counted = 0
     frames = 0  # every event frame received while the messages are sent
+    chat_frames = 0  # of which `chat` or `chat:batch` frames
     window = (start_at, start_at + seconds)
     events = {"sales": 0, "viewers": 0}
 
@@ -88,19 +91,33 @@ async def worker(job: Job) -> dict:
         return window[0] <= time.time() <= window[1]
 
     def on_raw(frame: str):
-        nonlocal counted, frames
-        frames += in_window()
-        if frame.startswith('42["chat",') and "bench|" in frame:
-            counted += 1
+        nonlocal counted, frames, chat_frames
+        now_in = in_window()
+        frames += now_in
+        if frame.startswith('42["chat:batch",') or frame.startswith('42["chat",'):
+            chat_frames += now_in
+            counted += frame.count('"text":"bench|')  # every message of a batch
+
+    def deliver(message):
+        nonlocal deliveries
+        if not isinstance(message, dict):
+            return
+        parts = str(message.get("text", "")).split("|")
+        if len(parts) == 4 and parts[0] == "bench":
+            deliveries += 1
+            latencies.append(time.monotonic() - float(parts[3]))
 
     def on_event(event, data):
-        nonlocal deliveries, frames
-        frames += in_window()
-        if event == "chat" and isinstance(data, dict):
-            parts = str(data.get("text", "")).split("|")
-            if len(parts) == 4 and parts[0] == "bench":
-                deliveries += 1
-                latencies.append(time.monotonic() - float(parts[3]))
+        nonlocal frames, chat_frames
+        now_in = in_window()
+        frames += now_in
+        if event == "chat":
+            chat_frames += now_in
+            deliver(data)
+        elif event == "chat:batch" and isinstance(data, dict):
+            chat_frames += now_in
+            for message in data.get("messages") or []:
+                deliver(message)
         elif event in events:
             events[event] += 1
 
@@ -180,6 +197,7 @@ async def worker(job: Job) -> dict:
         "timed_deliveries": deliveries,
         "deliveries": deliveries + counted,
         "frames": frames,
+        "chat_frames": chat_frames,
         "connected_late_s": late,
         "latencies": latencies,
         "events": events,
@@ -244,6 +262,10 @@ def run(args) -> dict:
         "delivered_pct": 100 * timed_deliveries / (sent * timed) if sent and timed else None,
         # every event frame out (chat, sales, purchase, viewers...) while sending
         "frames_out_per_s": sum(r["frames"] for r in results) / args.seconds,
+        # chat frames (`chat` or `chat:batch`) each client received per second
+        "chat_frames_per_client_s": (
+            sum(r["chat_frames"] for r in results) / args.seconds / clients if clients else None
+        ),
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
         "max_ms": max(latencies) if latencies else None,
@@ -264,6 +286,7 @@ def main(argv: list[str]) -> int:
         [f],
         [("clients", "clients"), ("rate_in", "msg/s in"), ("acked", "acked"),
          ("deliveries_per_s", "chat out/s"), ("frames_out_per_s", "frames out/s"),
+         ("chat_frames_per_client_s", "chat frames/client/s"),
          ("delivered_pct", "delivered %"),
          ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("server_cpu_pct", "server CPU %")],
     )  # fmt: skip

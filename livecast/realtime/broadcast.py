@@ -1,5 +1,13 @@
-"""Coalesced broadcasts: sales figures, viewer counts and reactions go out at most
-``1 / PERIOD`` times a second per show, whatever the number of buys, joins or hearts.
+"""Coalesced broadcasts: chat, sales figures, viewer counts and reactions go out at most
+``1 / PERIOD`` times a second per show, whatever the number of messages, buys, joins or
+hearts.
+
+Chat goes out as ``chat:batch {messages}``: the process holding the show's turn takes
+every message appended since the last batch (by any process) from the chat stream. When
+more than ``SAMPLE_ABOVE`` messages arrived in the last second, the viewers' batch is a
+sample (every host/moderator message plus at most ``SAMPLE_PER_BATCH`` viewers'
+messages, evenly spread); moderators and the host get every message, and a viewer whose
+message was left out of the sample gets it in a batch of their own.
 
 Each process marks shows dirty; every PERIOD a flusher sends what changed. A short Redis
 lock per show and kind (``keys.throttle``) makes the rate hold across processes too.
@@ -15,6 +23,7 @@ from typing import TYPE_CHECKING
 from .. import hub
 from ..outage import LoopFaults
 from ..store import catalog, keys, report, sales
+from ..store import chat as chat_store
 
 if TYPE_CHECKING:
     from .plane import Realtime
@@ -23,11 +32,31 @@ log = logging.getLogger(__name__)
 
 PERIOD = 0.1
 LOCK_MS = 95
+SAMPLE_WINDOW_MS = 1000
+SAMPLE_ABOVE = 60  # messages in the last second beyond which viewers see a sample
+SAMPLE_PER_BATCH = 6  # viewers' messages per sampled batch (~60/s at 10 batches/s)
+STAFF_ROLES = ("host", "moderator")
+
+
+def sample(messages: list[dict], limit: int) -> tuple[list[dict], list[dict]]:
+    """(shown, left out): every staff message, and at most ``limit`` of the others spread
+    evenly over the batch; both in stream order."""
+    others = [i for i, m in enumerate(messages) if m["user"]["role"] not in STAFF_ROLES]
+    if len(others) <= limit:
+        return list(messages), []
+    step = len(others) / limit if limit > 0 else 0
+    keep = {others[int(k * step + step / 2)] for k in range(limit)}
+    shown, left_out = [], []
+    for i, m in enumerate(messages):
+        staff = m["user"]["role"] in STAFF_ROLES
+        (shown if staff or i in keep else left_out).append(m)
+    return shown, left_out
 
 
 class Broadcasts:
     def __init__(self, rt: Realtime):
         self._rt = rt
+        self._chat: set[str] = set()
         self._sales: set[str] = set()
         self._viewers: set[str] = set()
         self._reactions: dict[str, Counter] = {}
@@ -38,6 +67,10 @@ class Broadcasts:
         self.started = asyncio.Event()
         self.exited = asyncio.Event()
         self._faults = LoopFaults("coalesced broadcasts", log)
+
+    def chat_added(self, show: str) -> None:
+        """A message was appended to ``show``'s chat: it goes out in the next batch."""
+        self._chat.add(show)
 
     def sales_changed(self, show: str) -> None:
         self._sales.add(show)
@@ -79,12 +112,37 @@ class Broadcasts:
         finally:
             self.exited.set()
 
+    async def flush_chat(self, show: str) -> None:
+        """Send ``show``'s new messages as one ``chat:batch`` (the caller holds the turn)."""
+        rt = self._rt
+        messages, recent = await chat_store.take_batch(
+            rt.r, show, window_ms=SAMPLE_WINDOW_MS, recent_cap=SAMPLE_ABOVE + 1
+        )
+        if not messages:
+            return
+        if recent <= SAMPLE_ABOVE:
+            await rt.emit("chat:batch", {"messages": messages}, room=rt.show_room(show))
+            return
+        shown, left_out = sample(messages, SAMPLE_PER_BATCH)
+        rt.metrics.chat_sampled_out.inc(len(left_out))
+        await rt.emit("chat:batch", {"messages": messages}, room=rt.mods_room(show))
+        await rt.emit("chat:batch", {"messages": shown}, room=rt.audience_room(show))
+        own: dict[str, list[dict]] = {}
+        for m in left_out:  # a sender always sees their own message
+            own.setdefault(m["user"]["id"], []).append(m)
+        for user, mine in own.items():
+            await rt.emit("chat:batch", {"messages": mine}, room=rt.user_room(show, user))
+
     async def _turn(self, show: str, what: str) -> bool:
         """True if this process may broadcast ``what`` for ``show`` in this period."""
         return bool(await self._rt.r.set(keys.throttle(show, what), 1, px=LOCK_MS, nx=True))
 
     async def flush(self) -> None:
         rt = self._rt
+        for show in list(self._chat):
+            if await self._turn(show, "chat"):
+                self._chat.discard(show)
+                await self.flush_chat(show)
         for show in list(self._sales):
             if await self._turn(show, "sales"):
                 self._sales.discard(show)

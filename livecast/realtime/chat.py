@@ -47,7 +47,7 @@ async def send(rt: Realtime, member: Member, payload: Any) -> dict:
     text = plain_text(obj(payload).get("text"), "text", max_len=TEXT_MAX)
     await check_can_send(rt, member, text)
     message = await chat_store.append(rt.r, member.show, member.public(), text)
-    await rt.emit("chat", message, room=rt.show_room(member.show))
+    rt.broadcasts.chat_added(member.show)  # out in the next chat:batch (≤ 10 a second)
     await rt.publish(member.show, hub.CHAT, message)
     rt.metrics.chat_messages.inc()
     rt.broadcasts.tally(member.show).add("chat")  # the show report

@@ -88,6 +88,11 @@ class Realtime:
         return f"mods:{show}"
 
     @staticmethod
+    def audience_room(show: str) -> str:
+        """Everyone but staff: they get the sampled chat:batch when chat storms."""
+        return f"audience:{show}"
+
+    @staticmethod
     def user_room(show: str, user: str) -> str:
         return f"user:{show}:{user}"
 
@@ -116,8 +121,9 @@ class Realtime:
     # lifecycle (aiohttp cleanup_ctx)
     async def ctx(self, app: web.Application):
         self.r = app[REDIS]
-        self.buyer = Buyer(self.r, hold_minutes=self.settings.hold_minutes)
-        self.orders = Orders(self.r, payment_hours=self.settings.payment_hours)
+        hooked = self.settings.webhook_url is not None
+        self.buyer = Buyer(self.r, hold_minutes=self.settings.hold_minutes, webhooks=hooked)
+        self.orders = Orders(self.r, payment_hours=self.settings.payment_hours, webhooks=hooked)
         self.limits = chat_store.SendLimits(self.r)
         unsubscribe = self.hub.subscribe(self.on_hub_event)
         if self.settings.redis_url:  # other processes may share this Redis
@@ -214,6 +220,8 @@ class Realtime:
         await self.sio.enter_room(sid, self.user_room(show, member.id))
         if member.staff:
             await self.sio.enter_room(sid, self.mods_room(show))
+        else:
+            await self.sio.enter_room(sid, self.audience_room(show))
         if member.role == "host":
             await self.sio.enter_room(sid, self.host_room(show))
         if member.role == "viewer" and not member.replay:

@@ -4,13 +4,14 @@
 -- stream entry and the outbox event -- all in this one step.
 -- KEYS: show, products, stock, sold, revenue, orders, deal, order, show's order list,
 --       show's order sequence, the buyer's orders, deadlines, outbox
--- ARGV: sku, qty, order_id, user, buyer name, hold (ms), show id
+-- ARGV: sku, qty, order_id, user, buyer name, hold (ms), show id,
+--       "1" when a global webhook URL is set (else only shows with their own get events)
 local show_key, products_key, stock_key, sold_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local revenue_key, orders_key, deal_key, order_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local list_key, seq_key, mine_key, deadlines_key, outbox_key =
   KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local sku, qty, order_id, user, name = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-local hold_ms, show_id = tonumber(ARGV[6]), ARGV[7]
+local hold_ms, show_id, hooked = tonumber(ARGV[6]), ARGV[7], ARGV[8] == "1"
 
 local function refuse(code, extra)
   local answer = {ok = false, error = code, sku = sku, qty = qty}
@@ -28,7 +29,8 @@ if existing[1] then
   return cjson.encode(answer)
 end
 
-local show = redis.call("HMGET", show_key, "status", "currency", "checkout", "replay_sales")
+local show = redis.call("HMGET", show_key, "status", "currency", "checkout", "replay_sales",
+  "webhook_url")
 local status = show[1]
 if not status then return refuse("unknown_show") end
 -- live, or ended with the replay still selling (the show's replay_sales, on by default)
@@ -96,8 +98,10 @@ redis.call("ZADD", list_key, seq, order_id)
 redis.call("ZADD", mine_key, now_ms, order_id)
 redis.call("ZADD", deadlines_key, expires_at, order_id)
 local doc = cjson.encode(order)
-redis.call("XADD", outbox_key, "*", "type", "order.reserved", "show", show_id,
-  "key", order_id, "data", doc, "created_at", now_ms)
+if hooked or (show[5] and show[5] ~= "") then -- nobody to tell: no outbox event
+  redis.call("XADD", outbox_key, "*", "type", "order.reserved", "show", show_id,
+    "key", order_id, "data", doc, "created_at", now_ms)
+end
 
 local answer = {ok = true, status = "reserved", order_id = order_id, sku = sku, qty = qty,
   price = price, total = total, subtotal = total, shipping_fee = shipping_fee,

@@ -17,6 +17,23 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
 
+# chat:batch: the messages appended since the last batch (any process), in stream order,
+# and how many arrived in the last WINDOW (to decide whether viewers get a sample).
+# KEYS: stream, cursor; ARGV: fallback start id, max count, cursor ttl ms, window start
+# id, recent cap
+BATCH_SCRIPT = """
+local cursor = redis.call('GET', KEYS[2]) or ARGV[1]
+local entries = redis.call('XRANGE', KEYS[1], '(' .. cursor, '+', 'COUNT', ARGV[2])
+if #entries > 0 then
+  redis.call('SET', KEYS[2], entries[#entries][1], 'PX', ARGV[3])
+end
+local recent = redis.call('XRANGE', KEYS[1], ARGV[4], '+', 'COUNT', ARGV[5])
+return {entries, #recent}
+"""
+BATCH_MAX = 1000  # messages in one batch at most (the stream keeps ~HISTORY_CAP anyway)
+CURSOR_TTL_MS = 86_400_000
+CURSOR_FALLBACK_MS = 5_000  # no cursor yet: what a first batch may reach back
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -56,6 +73,30 @@ async def delete(r, show_id: str, ids: list[str]) -> int:
 
 async def clear(r, show_id: str) -> None:
     await r.delete(keys.chat(show_id))
+
+
+async def take_batch(r, show_id: str, *, window_ms: int, recent_cap: int) -> tuple[list[dict], int]:
+    """The messages not yet sent in a batch (oldest first; the caller holds the show's
+    turn) and how many messages arrived in the last ``window_ms`` (at most
+    ``recent_cap``). Messages deleted before their batch are not in it."""
+    now = now_ms()
+    script = r.register_script(BATCH_SCRIPT)  # EVALSHA, loaded once per Redis
+    answer = await script(
+        keys=[keys.chat(show_id), keys.chat_cursor(show_id)],
+        args=[
+            f"{now - CURSOR_FALLBACK_MS}-0",
+            BATCH_MAX,
+            CURSOR_TTL_MS,
+            f"{now - window_ms}-0",
+            recent_cap,
+        ],
+    )
+    entries, recent = answer
+    messages = [
+        message_from_entry(entry_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+        for entry_id, flat in entries
+    ]
+    return messages, int(recent)
 
 
 class SendLimits:

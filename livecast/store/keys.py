@@ -92,6 +92,11 @@ def chat_rate(show_id: str, user: str) -> str:
     return f"livecast:show:{show_id}:rate:{user}"
 
 
+def chat_cursor(show_id: str) -> str:
+    """string: the id of the last chat message sent out in a ``chat:batch`` (all processes)"""
+    return f"livecast:show:{show_id}:chat:cursor"
+
+
 def chat_slow(show_id: str, user: str) -> str:
     """string: present while a viewer waits out slow mode"""
     return f"livecast:show:{show_id}:slow:{user}"

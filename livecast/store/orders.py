@@ -236,9 +236,11 @@ def _decode(raw: str) -> dict:
 class Orders:
     """Order records and transitions in one Redis; one per Redis client."""
 
-    def __init__(self, r, *, payment_hours: int = 24):
+    def __init__(self, r, *, payment_hours: int = 24, webhooks: bool = True):
         self._r = r
         self.payment_ms = payment_hours * 3_600_000
+        # False: no global webhook URL, so only shows with their own get outbox events
+        self._hooked = "1" if webhooks else "0"
         self._move = r.register_script(MOVE_SCRIPT)
         self._sweep = r.register_script(SWEEP_SCRIPT)
 
@@ -265,7 +267,7 @@ class Orders:
         answer = json.loads(
             await self._move(
                 keys=[keys.order(order_id), keys.ORDER_DEADLINES, keys.OUTBOX],
-                args=[order_id, to, by, json.dumps(change), user, self.payment_ms],
+                args=[order_id, to, by, json.dumps(change), user, self.payment_ms, self._hooked],
             )
         )
         if answer["ok"]:
@@ -286,7 +288,9 @@ class Orders:
     async def sweep(self, limit: int = SWEEP_BATCH) -> list[tuple[str, dict]]:
         """Expire due orders (their units go back); returns (buyer, order) of each order
         this call expired -- no other call, in this process or another, returns it."""
-        raw = await self._sweep(keys=[keys.ORDER_DEADLINES, keys.OUTBOX], args=[limit])
+        raw = await self._sweep(
+            keys=[keys.ORDER_DEADLINES, keys.OUTBOX], args=[limit, self._hooked]
+        )
         expired = json.loads(raw) if raw and raw != "{}" else []
         return [(order.pop("user", ""), order) for order in expired]
 

@@ -71,9 +71,11 @@ class Buyer:
     still atomic on its own, so batching changes no figure, only the cost per buy.
     """
 
-    def __init__(self, r, *, hold_minutes: int = 15):
+    def __init__(self, r, *, hold_minutes: int = 15, webhooks: bool = True):
         self._r = r
         self.hold_ms = hold_minutes * 60_000
+        # False: no global webhook URL, so only shows with their own get outbox events
+        self._hooked = "1" if webhooks else "0"
         self._script = r.register_script(BUY_SCRIPT)
         self._pending: list[tuple[list, list, asyncio.Future]] = []
         self._tasks: set[asyncio.Task] = set()
@@ -82,7 +84,7 @@ class Buyer:
         future = asyncio.get_running_loop().create_future()
         if not self._pending:
             asyncio.get_running_loop().call_soon(self._flush)
-        args = [sku, qty, order_id, user, name, self.hold_ms, show_id]
+        args = [sku, qty, order_id, user, name, self.hold_ms, show_id, self._hooked]
         self._pending.append((buy_keys(show_id, user, order_id), args, future))
         result = json.loads(await future)
         if result.get("remaining") is None:

@@ -1,7 +1,9 @@
 -- Expire the orders whose deadline has passed (order_lib.lua's move, prepended at load time).
 -- Each due order is claimed inside this one atomic script, so however many processes
 -- sweep at once, every order expires (and gives its units back) exactly once.
--- KEYS: deadlines, outbox.  ARGV: at most how many orders this call
+-- KEYS: deadlines, outbox.  ARGV: at most how many orders this call, "1" when a global
+-- webhook URL is set
+HOOKED = ARGV[2] == "1"
 local now = now_ms()
 local due = redis.call("ZRANGEBYSCORE", DEADLINES, "-inf", now, "LIMIT", 0, tonumber(ARGV[1]))
 local expired = {}

@@ -13,34 +13,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from livecast.devtools.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE  # noqa: F401
 from tests.support import ADMIN, ROOT, LiveServer
 
 # every expect() waits this long by default (ms): the 2-core machine is shared with the
 # server, Chromium and the other tests
 expect.set_options(timeout=20_000)
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-]
 ARTIFACTS = ROOT / "test-artifacts"
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-DESKTOP = {"viewport": {"width": 1360, "height": 900}}
 
 pytestmark = pytest.mark.browser
 

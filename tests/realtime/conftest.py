@@ -72,6 +72,27 @@ class Peer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
 
+    def chat_messages(self) -> list[dict]:
+        """Every chat message received, single ``chat`` or inside ``chat:batch``, in order."""
+        out = []
+        for name, data in self.events:
+            if name == "chat":
+                out.append(data)
+            elif name == "chat:batch":
+                out.extend(data["messages"])
+        return out
+
+    async def wait_chat(self, message_id: str, timeout: float = 10) -> dict:
+        """The chat message ``message_id`` once it arrived (alone or in a batch)."""
+        found: list[dict] = []
+
+        def arrived():
+            found[:] = [m for m in self.chat_messages() if m["id"] == message_id]
+            return bool(found)
+
+        await self.until(arrived, timeout, what=f"chat message {message_id}")
+        return found[0]
+
     async def call(self, event: str, payload=None, timeout: float = 10):
         return await self.sio.call(event, payload, timeout=timeout)
 

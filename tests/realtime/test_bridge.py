@@ -21,7 +21,7 @@ async def test_chat_through_one_process_reaches_the_others_hub(connect, live_sho
     rt.hub.subscribe(mine.append)
     viewer = await connect({"show": live_show["show"]["id"], "name": "v"})
     ack = await viewer.call("chat:send", {"text": "녹화에 남겨줘"})
-    await viewer.wait_for("chat", lambda m: m["id"] == ack["id"])
+    await viewer.wait_chat(ack["id"])
     for _ in range(250):
         if any(e.kind == hub.CHAT for e in events):
             break

@@ -25,7 +25,7 @@ async def test_two_processes_share_a_room(two_servers, connect, live_show, r):
     mod = await connect({"show": show, "key": live_show["moderator_key"]}, base=two.base_url)
     # chat from one process reaches a client of the other
     ack = await alice.call("chat:send", {"text": "from one <i>to</i> two"})
-    message = await bob.wait_for("chat", lambda m: m["id"] == ack["id"])
+    message = await bob.wait_chat(ack["id"])
     assert message["text"] == "from one <i>to</i> two"
     # the viewer count is summed over processes
     await alice.wait_for("viewers", lambda d: d["count"] == 2)

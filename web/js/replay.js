@@ -3,6 +3,7 @@
 // products with Buy while they have stock (unless the seller switched replay sales off),
 // through the same confirm sheet, reservation and checkout as the watch page.
 import { getRecordings, getShow, getSidecar } from "./lib/api.js";
+import { sellersFooter } from "./lib/business.js";
 import { Buyer } from "./lib/buy.js";
 import { ChatView } from "./lib/chat.js";
 import { ConfirmSheet } from "./lib/confirm-sheet.js";
@@ -13,10 +14,12 @@ import { ProductFigures } from "./lib/product-view.js";
 import { productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
 import { connectShow } from "./lib/socket.js";
+import "./lib/strings-events.js";
 
 initI18n();
 const showId = showIdFromPath();
-const model = new ShowModel(await getShow(showId));
+const view = await getShow(showId);
+const model = new ShowModel(view);
 const video = $("#video");
 const chat = new ChatView($("#chat"), { max: 1000 });
 let recordings = [];
@@ -191,6 +194,11 @@ function renderPosition(time) {
   }
 }
 
+// the seller's business details, as the law wants them on a shop's page
+function renderSellers() {
+  fill($("#sellers"), sellersFooter([view]));
+}
+
 function renderHeader() {
   setText($("#title"), model.title);
   setText($("#title-h"), model.title);
@@ -298,11 +306,13 @@ model.addEventListener("change", ({ detail }) => {
 
 window.addEventListener("langchange", () => {
   renderHeader();
+  renderSellers();
   renderMoments();
   renderShop();
   if (confirmSheet?.sku) confirmSheet.render();
 });
 renderHeader();
+renderSellers();
 renderShop();
 startSelling();
 await load();

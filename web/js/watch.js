@@ -8,14 +8,21 @@ import { errorText, formatDateTime, formatDuration, formatTime, formatWhen, init
 import { formatMoney, formatNumber } from "./lib/money.js";
 import { amountDue, checkoutHref, countdown, statusPill, statusText } from "./lib/orders-view.js";
 import { Player } from "./lib/player.js";
+import { businessLine } from "./lib/business.js";
+import { detailPhotos, gallery } from "./lib/gallery.js";
+import { thumbOf } from "./lib/photos.js";
 import { ProductFigures } from "./lib/product-view.js";
 import { priceBlock, productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
 import { connectShow, request } from "./lib/socket.js";
+import "./lib/strings-events.js";
 
 initI18n();
 const showId = showIdFromPath();
-const model = new ShowModel(await getShow(showId));
+const view = await getShow(showId);
+const model = new ShowModel(view);
+// the seller's business details (상호, 사업자등록번호, …), shown with the products
+let business = view.business || null;
 const video = $("#video");
 const player = new Player(showId, video);
 
@@ -39,6 +46,7 @@ socket.on("state", (state) => {
   everConnected = true;
   ban.on = false;
   model.applyState(state);
+  if (state.show && "business" in state.show) business = state.show.business || null;
   chat.set(state.chat || state.messages || []);
   setPinned(state.pinned);
   if (state.you?.token) {
@@ -212,36 +220,92 @@ function renderCard() {
   root.dataset.sku = product.sku;
 }
 
-// the product detail sheet, over the stream (the video keeps playing)
+// the product detail sheet, over the stream: the video keeps playing above it (phone) or
+// beside it (desktop); photos, price, the detail page, 상품정보제공고시, the seller
 const sheet = { el: $("#sheet"), sku: null, figures: null };
 $(".sheet-close").addEventListener("click", () => sheet.el.close());
 sheet.el.addEventListener("click", (event) => event.target === sheet.el && sheet.el.close());
 sheet.el.addEventListener("close", () => {
   sheet.sku = null;
   sheet.figures = null;
+  document.body.classList.remove("detail-open");
 });
+
+/** The detail text as paragraphs (blank lines between them; single line breaks kept). */
+function paragraphs(text) {
+  return String(text || "")
+    .split(/\n[ \t]*\n+/)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => h("p", {}, part));
+}
+
+function noticeTable(notice) {
+  const rows = Object.entries(notice || {});
+  if (!rows.length) return null;
+  return h(
+    "section",
+    { class: "detail-notice", "aria-labelledby": "sheet-notice-h" },
+    h("h3", { id: "sheet-notice-h" }, t("watch.notice")),
+    h(
+      "table",
+      { class: "notice-table" },
+      h("tbody", {}, rows.map(([label, value]) => h("tr", {}, h("th", { scope: "row" }, label), h("td", {}, value)))),
+    ),
+  );
+}
+
+function sellerInfo() {
+  const line = businessLine(business);
+  if (!line) return null;
+  return h(
+    "footer",
+    { class: "seller-info", "aria-labelledby": "sheet-seller-h" },
+    h("h3", { id: "sheet-seller-h" }, t("business.footer")),
+    h("p", { class: "business-line" }, line),
+    h("p", { class: "muted" }, t("business.footer_note")),
+  );
+}
 
 function openSheet(sku) {
   const product = model.product(sku);
   if (!product) return;
+  const wasOpen = sheet.el.open;
+  const same = wasOpen && sheet.sku === sku;
+  const keep = same ? { top: sheet.el.scrollTop, left: $("#sheet .slides")?.scrollLeft || 0 } : null;
   sheet.sku = sku;
   sheet.figures = new ProductFigures(model, sku, { onBuy: buy, canSell });
   const others = model.products.filter((p) => p.sku !== sku);
+  const detail = product.detail || null;
+  const heading = h("h2", { id: "sheet-name", class: "detail-name", title: product.name, tabindex: "-1" }, product.name);
   fill(
     $("#sheet-body"),
     h(
       "div",
       { class: "detail", dataset: { sku } },
-      productImage(product),
-      h("h2", { id: "sheet-name" }, product.name),
-      sheet.figures.price,
-      sheet.figures.countdown,
-      product.description ? h("p", { class: "desc" }, product.description) : null,
-      h("div", { class: "figures" }, sheet.figures.stock, sheet.figures.sold),
-      product.max_per_order
-        ? h("div", { class: "muted" }, t("common.max_per_order", { n: formatNumber(product.max_per_order) }))
-        : null,
+      gallery(product),
+      h(
+        "div",
+        { class: "detail-head" },
+        heading,
+        h("div", { class: "detail-price" }, sheet.figures.price, sheet.figures.countdown),
+        product.description ? h("p", { class: "desc" }, product.description) : null,
+        h("div", { class: "figures" }, sheet.figures.stock, sheet.figures.sold),
+        product.max_per_order
+          ? h("div", { class: "muted" }, t("common.max_per_order", { n: formatNumber(product.max_per_order) }))
+          : null,
+      ),
       h("div", { class: "buy-row" }, sheet.figures.qtyBox, sheet.figures.buyButton),
+      detail && (detail.text || detail.images?.length)
+        ? h(
+            "section",
+            { class: "detail-page", "aria-labelledby": "sheet-detail-h" },
+            h("h3", { id: "sheet-detail-h" }, t("watch.detail_title")),
+            h("div", { class: "detail-text" }, paragraphs(detail.text)),
+            detailPhotos(detail.images, product.name),
+          )
+        : null,
+      noticeTable(product.notice),
       others.length ? h("h3", {}, t("watch.more")) : null,
       others.length
         ? h(
@@ -254,7 +318,7 @@ function openSheet(sku) {
                 h(
                   "button",
                   { type: "button", onclick: () => openSheet(p.sku) },
-                  productImage(p),
+                  productImage({ ...p, image: thumbOf(p.image || "") || p.image }),
                   h("span", { class: "name" }, p.name),
                   priceBlock(model, p),
                 ),
@@ -262,10 +326,20 @@ function openSheet(sku) {
             ),
           )
         : null,
+      sellerInfo(),
     ),
   );
-  if (!sheet.el.open) sheet.el.showModal();
-  sheet.el.scrollTop = 0;
+  document.body.classList.add("detail-open");
+  if (!wasOpen) sheet.el.showModal();
+  if (keep) {
+    sheet.el.scrollTop = keep.top;
+    const slides = $("#sheet .slides");
+    if (slides) slides.scrollLeft = keep.left;
+  } else {
+    sheet.el.scrollTop = 0;
+    // another product from the list: say which one (the button that had focus is gone)
+    if (wasOpen) heading.focus({ preventScroll: true });
+  }
 }
 
 $("#products-btn").addEventListener("click", () => {

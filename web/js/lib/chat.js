@@ -196,9 +196,16 @@ export class ChatView {
     if (force) this.list.scrollTop = this.list.scrollHeight;
   }
 
-  /** Subscribe to chat, chat:deleted and chat:cleared on a socket. */
+  /** Several messages at once (a `chat:batch`), oldest first. */
+  addMany(messages) {
+    if (!Array.isArray(messages)) return;
+    for (const msg of messages) this.add(msg);
+  }
+
+  /** Subscribe to chat, chat:batch, chat:deleted and chat:cleared on a socket. */
   bind(socket) {
     socket.on("chat", (msg) => this.add(msg));
+    socket.on("chat:batch", (data) => this.addMany(data?.messages));
     socket.on("chat:deleted", (data) => this.remove(data?.ids || []));
     socket.on("chat:cleared", () => this.clear());
   }

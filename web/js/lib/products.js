@@ -19,28 +19,32 @@ export function productImage(product, className = "product-img") {
   return img;
 }
 
-/** Price with the deal price and the struck list price while a deal runs. Screen readers
- * hear one sentence ("Deal price ₩9,900, 38% off, was ₩15,900"), not the pieces. */
+/** Price with the deal price while a deal runs, and the list price (정가) struck through with
+ * the discount when it is above what the shopper pays. Screen readers hear one sentence
+ * ("Deal price ₩9,900, 38% off, was ₩15,900"), not the pieces. */
 export function priceBlock(model, product) {
   const deal = model.activeDeal(product.sku);
-  const price = formatMoney(product.price, model.currency);
-  if (!deal || deal.price >= product.price) return h("span", { class: "price" }, price);
-  const off = product.price > 0 ? Math.floor((1 - deal.price / product.price) * 100) : 0;
-  const dealPrice = formatMoney(deal.price, model.currency);
-  const label = off > 0
-    ? t("common.deal_label", { price: dealPrice, off, list: price })
-    : t("common.deal_label_plain", { price: dealPrice, list: price });
+  const onDeal = Boolean(deal && deal.price < product.price);
+  const pays = onDeal ? deal.price : product.price;
+  const listPrice = Number(product.list_price) > product.price ? Number(product.list_price) : null;
+  const was = listPrice ?? (onDeal ? product.price : null);
+  const price = formatMoney(pays, model.currency);
+  if (was === null || was <= pays) return h("span", { class: "price" }, price);
+  const off = was > 0 ? Math.floor((1 - pays / was) * 100) : 0;
+  const list = formatMoney(was, model.currency);
+  const key = onDeal ? "common.deal_label" : "common.sale_label";
+  const label = off > 0 ? t(key, { price, off, list }) : t(`${key}_plain`, { price, list });
   return h(
     "span",
-    { class: "price has-deal" },
+    { class: `price has-discount${onDeal ? " has-deal" : ""}` },
     h("span", { class: "visually-hidden" }, label),
     h(
       "span",
       { "aria-hidden": "true" },
       off > 0 ? h("span", { class: "discount" }, `${off}%`) : null,
-      h("span", { class: "deal-price" }, dealPrice),
+      h("span", { class: onDeal ? "deal-price" : "sale-price" }, price),
       " ",
-      h("s", { class: "list-price" }, price),
+      h("s", { class: "list-price" }, list),
     ),
   );
 }

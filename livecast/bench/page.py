@@ -1,6 +1,6 @@
 """Page weight and first frame of the watch page, in Debian's Chromium on loopback.
 
-    unshare -n sh -c 'ip link set lo up; .venv/bin/python benchmarks/watch_page.py --runs 5'
+    unshare -n sh -c 'ip link set lo up; .venv/bin/livecast bench page --runs 5'
 
 Starts a private ``livecast serve`` (127.0.0.1 only), creates a show and goes live from the
 studio (Chromium's fake camera), then opens the watch page in a fresh browser context
@@ -24,20 +24,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import statistics
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from ..devtools.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from ..devtools.processes import ServerProcess
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
-from tests.support import ADMIN, LiveServer  # noqa: E402
+ADMIN_TOKEN = secrets.token_urlsafe(24)
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 FIRST_FRAME = """() => new Promise((resolve) => {
   const video = document.querySelector('#video');
@@ -172,8 +172,10 @@ def load(page, recorder: Recorder, url: str, *, reload: bool = False) -> dict:
 
 def run(args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="livecast-page-bench-"))
-    env = {"PYTHONPATH": str(args.tree)} if args.tree else None
-    server = LiveServer(workdir, env=env).start()
+    env = {"LIVECAST_ADMIN_TOKEN": ADMIN_TOKEN}
+    if args.tree:
+        env["PYTHONPATH"] = str(args.tree)
+    server = ServerProcess(workdir, env=env).start()
     results: dict[str, list] = {"cold": [], "warm": [], "cold_slow": [], "warm_slow": []}
     try:
         created = create_show(server.base_url)
@@ -225,8 +227,10 @@ def summary(results: dict) -> dict:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="livecast bench page", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rtt", type=float, default=150.0, help="emulated round trip, ms")
     parser.add_argument("--down", type=float, default=1600.0, help="emulated kbit/s down")
@@ -234,7 +238,7 @@ def main() -> int:
     parser.add_argument(
         "--tree", type=Path, help="serve another checkout of livecast (e.g. an older commit)"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     results = run(args)
     medians = summary(results)
     slow = f"{args.rtt:g} ms RTT, {args.down:g} kbit/s"
@@ -252,7 +256,3 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "median": medians}, indent=1))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
