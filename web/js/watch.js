@@ -200,7 +200,7 @@ function renderCard() {
     const open = h("button", { type: "button", class: "open", onclick: () => openSheet(product.sku) }, product.name);
     fill(
       root,
-      productImage(product),
+      productImage({ ...product, image: product.image ? thumbOf(product.image) : product.image }),
       h(
         "div",
         { class: "info" },
@@ -261,7 +261,7 @@ function sellerInfo() {
   return h(
     "footer",
     { class: "seller-info", "aria-labelledby": "sheet-seller-h" },
-    h("h3", { id: "sheet-seller-h" }, t("business.footer")),
+    h("h3", { id: "sheet-seller-h" }, t("watch.seller_info")),
     h("p", { class: "business-line" }, line),
     h("p", { class: "muted" }, t("business.footer_note")),
   );
@@ -295,7 +295,6 @@ function openSheet(sku) {
           ? h("div", { class: "muted" }, t("common.max_per_order", { n: formatNumber(product.max_per_order) }))
           : null,
       ),
-      h("div", { class: "buy-row" }, sheet.figures.qtyBox, sheet.figures.buyButton),
       detail && (detail.text || detail.images?.length)
         ? h(
             "section",
@@ -318,7 +317,7 @@ function openSheet(sku) {
                 h(
                   "button",
                   { type: "button", onclick: () => openSheet(p.sku) },
-                  productImage({ ...p, image: thumbOf(p.image || "") || p.image }),
+                  productImage({ ...p, image: p.image ? thumbOf(p.image) : p.image }),
                   h("span", { class: "name" }, p.name),
                   priceBlock(model, p),
                 ),
@@ -327,6 +326,8 @@ function openSheet(sku) {
           )
         : null,
       sellerInfo(),
+      // last, so that it stays stuck to the bottom of the sheet however far one reads
+      h("div", { class: "buy-row" }, sheet.figures.qtyBox, sheet.figures.buyButton),
     ),
   );
   document.body.classList.add("detail-open");
