@@ -1,3 +1,4 @@
 """Tools shared by the tests and the benchmarks, never imported by ``livecast serve``:
-real redis-server and ``livecast serve`` subprocesses (``processes``) and synthetic
-WHIP/WHEP peers (``peers``, needs numpy: ``pip install 'livecast[test]'``)."""
+real redis-server and ``livecast serve`` subprocesses (``processes``), synthetic
+WHIP/WHEP peers (``peers``, needs numpy: ``pip install 'livecast[test]'``) and Debian's
+Chromium as the browser tests drive it (``browser``)."""

@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 PERIOD = 0.1
 LOCK_MS = 95
 SAMPLE_WINDOW_MS = 1000
-SAMPLE_ABOVE = 60  # messages in the last second beyond which viewers see a sample
-SAMPLE_PER_BATCH = 6  # viewers' messages per sampled batch (~60/s at 10 batches/s)
+SAMPLE_ABOVE = 100  # messages in the last second beyond which viewers see a sample
+SAMPLE_PER_BATCH = 10  # viewers' messages per sampled batch (~100/s at 10 batches/s)
 STAFF_ROLES = ("host", "moderator")
 
 
@@ -63,6 +63,7 @@ class Broadcasts:
         self._reactions_pending: set[str] = set()
         self._tallies: dict[str, report.Tally] = {}  # the show report's chat and buys
         self._task: asyncio.Task | None = None
+        self._chat_task: asyncio.Task | None = None
         self._stopping = False
         self.started = asyncio.Event()
         self.exited = asyncio.Event()
@@ -87,22 +88,26 @@ class Broadcasts:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
+        # chat has its own loop: its batches do not wait behind the counters' round trips
+        self._chat_task = asyncio.create_task(self._run(self.flush_chats))
 
     async def stop(self) -> None:
         # the flag ends the loop even if a library swallows the cancellation mid-flush
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        tasks = [t for t in (self._task, self._chat_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = self._chat_task = None
 
-    async def _run(self) -> None:
+    async def _run(self, flush=None) -> None:
+        flush = flush or self.flush
         self.started.set()
         try:
             while not self._stopping:
                 await asyncio.sleep(PERIOD)
                 try:
-                    await self.flush()
+                    await flush()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -112,12 +117,26 @@ class Broadcasts:
         finally:
             self.exited.set()
 
+    async def flush_chats(self) -> None:
+        for show in list(self._chat):
+            await self.flush_chat(show)
+
     async def flush_chat(self, show: str) -> None:
-        """Send ``show``'s new messages as one ``chat:batch`` (the caller holds the turn)."""
+        """Send ``show``'s new messages as one ``chat:batch`` if it is this process's turn
+        (one Redis round trip decides and takes them)."""
         rt = self._rt
-        messages, recent = await chat_store.take_batch(
-            rt.r, show, window_ms=SAMPLE_WINDOW_MS, recent_cap=SAMPLE_ABOVE + 1
-        )
+        self._chat.discard(show)  # before the await: a message added meanwhile marks it again
+        try:
+            taken = await chat_store.take_batch(
+                rt.r, show, window_ms=SAMPLE_WINDOW_MS, recent_cap=SAMPLE_ABOVE + 1, turn_ms=LOCK_MS
+            )
+        except BaseException:
+            self._chat.add(show)  # Redis down: try again next period
+            raise
+        if taken is None:  # another process's turn: it sends them, or we do next time
+            self._chat.add(show)
+            return
+        messages, recent = taken
         if not messages:
             return
         if recent <= SAMPLE_ABOVE:
@@ -139,10 +158,6 @@ class Broadcasts:
 
     async def flush(self) -> None:
         rt = self._rt
-        for show in list(self._chat):
-            if await self._turn(show, "chat"):
-                self._chat.discard(show)
-                await self.flush_chat(show)
         for show in list(self._sales):
             if await self._turn(show, "sales"):
                 self._sales.discard(show)

@@ -21,7 +21,10 @@ version if an upgrade moved what this module uses:
 - shutdown drops every connection at the transport (no CLOSE packet, which clients take
   as "do not reconnect"), so python-socketio and socket.io-client reconnect;
 - :class:`EventNamespace` maps python-socketio's handler calls (``trigger_event``) to
-  three methods: admit, leave, event.
+  three methods: admit, leave, event;
+- the Redis client manager (several processes) broadcasts what it hears the same way
+  (``_handle_emit``) and publishes on a pool that waits for a free connection
+  (``_redis_connect``).
 """
 
 from __future__ import annotations
@@ -167,8 +170,9 @@ def _socketio_problems(server: socketio.AsyncServer) -> list[str]:
     for name in ("get_participants", "is_connected"):
         if not callable(getattr(server.manager, name, None)):
             problems.append(f"AsyncManager.{name} is gone")
-    if not callable(getattr(socketio.AsyncRedisManager, "_handle_emit", None)):
-        problems.append("AsyncRedisManager._handle_emit is gone")
+    for name in ("_handle_emit", "_redis_connect"):
+        if not callable(getattr(socketio.AsyncRedisManager, name, None)):
+            problems.append(f"AsyncRedisManager.{name} is gone")
     if not callable(getattr(socketio.AsyncNamespace, "trigger_event", None)):
         problems.append("AsyncNamespace.trigger_event is gone")
     return problems

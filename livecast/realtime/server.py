@@ -20,7 +20,6 @@ MAX_MESSAGE_BYTES = 64 * 1024  # an event larger than this closes the connection
 PUBSUB_CHANNEL = "livecast:socketio"
 
 
-
 def origin_check(settings: Settings):
     """python-socketio's ``cors_allowed_origins``: the page's own origin (any scheme, so a
     TLS-terminating proxy works) plus ``LIVECAST_CORS_ORIGINS``."""

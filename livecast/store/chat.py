@@ -19,9 +19,12 @@ return n
 
 # chat:batch: the messages appended since the last batch (any process), in stream order,
 # and how many arrived in the last WINDOW (to decide whether viewers get a sample).
-# KEYS: stream, cursor; ARGV: fallback start id, max count, cursor ttl ms, window start
-# id, recent cap
+# One round trip: it first takes the show's turn (the throttle key, NX) and answers nil
+# when another process holds it.
+# KEYS: stream, cursor, throttle; ARGV: fallback start id, max count, cursor ttl ms,
+# window start id, recent cap, turn ms
 BATCH_SCRIPT = """
+if not redis.call('SET', KEYS[3], 1, 'PX', ARGV[6], 'NX') then return false end
 local cursor = redis.call('GET', KEYS[2]) or ARGV[1]
 local entries = redis.call('XRANGE', KEYS[1], '(' .. cursor, '+', 'COUNT', ARGV[2])
 if #entries > 0 then
@@ -75,22 +78,28 @@ async def clear(r, show_id: str) -> None:
     await r.delete(keys.chat(show_id))
 
 
-async def take_batch(r, show_id: str, *, window_ms: int, recent_cap: int) -> tuple[list[dict], int]:
-    """The messages not yet sent in a batch (oldest first; the caller holds the show's
-    turn) and how many messages arrived in the last ``window_ms`` (at most
-    ``recent_cap``). Messages deleted before their batch are not in it."""
+async def take_batch(
+    r, show_id: str, *, window_ms: int, recent_cap: int, turn_ms: int
+) -> tuple[list[dict], int] | None:
+    """None if another process has the show's batch turn (held ``turn_ms``); else the
+    messages not yet sent in a batch (oldest first) and how many messages arrived in the
+    last ``window_ms`` (at most ``recent_cap``). Messages deleted before their batch are
+    not in it."""
     now = now_ms()
     script = r.register_script(BATCH_SCRIPT)  # EVALSHA, loaded once per Redis
     answer = await script(
-        keys=[keys.chat(show_id), keys.chat_cursor(show_id)],
+        keys=[keys.chat(show_id), keys.chat_cursor(show_id), keys.throttle(show_id, "chat")],
         args=[
             f"{now - CURSOR_FALLBACK_MS}-0",
             BATCH_MAX,
             CURSOR_TTL_MS,
             f"{now - window_ms}-0",
             recent_cap,
+            turn_ms,
         ],
     )
+    if answer is None:
+        return None
     entries, recent = answer
     messages = [
         message_from_entry(entry_id, dict(zip(flat[::2], flat[1::2], strict=True)))

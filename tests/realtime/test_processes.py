@@ -76,3 +76,30 @@ async def test_expiry_gives_units_back_once_with_two_processes(two_servers, conn
     assert await r.hget(keys.sold(show), "waffle-10p") == "0"
     assert await r.zcard(keys.ORDER_DEADLINES) == 0
     await buyers[0].wait_for("sales", lambda s: s["waffle-10p"]["remaining"] == 50)
+
+
+async def test_chat_batches_across_processes_deliver_every_message_once(
+    two_servers, connect, live_show
+):
+    one, two = two_servers
+    show = live_show["show"]["id"]
+    bases = (one.base_url, two.base_url)
+    watchers = [await connect({"show": show, "name": f"w{i}"}, base=b) for i, b in enumerate(bases)]
+    senders = [
+        await connect({"show": show, "name": f"s{i}"}, base=(one, two)[i % 2].base_url)
+        for i in range(4)
+    ]
+    acks = await asyncio.gather(
+        *(
+            s.call("chat:send", {"text": f"{i}-{n}"})
+            for n in range(5)
+            for i, s in enumerate(senders)
+        )
+    )
+    sent = {a["id"] for a in acks if a["ok"]}
+    assert len(sent) == 20
+    for w in watchers:
+        await w.until(lambda w=w: sent <= {m["id"] for m in w.chat_messages()}, what="all")
+        got = [m["id"] for m in w.chat_messages()]
+        assert sorted(got) == sorted(sent)  # each message once, whichever process sent it
+        assert w.received("chat") == [] and len(w.received("chat:batch")) < 20
