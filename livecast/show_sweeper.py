@@ -9,14 +9,13 @@ from before leases existed). Redis faults are waited out with backoff, logged on
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from . import hub
-from .appkeys import HUB, METRICS, REDIS
+from .appkeys import HUB, REDIS
+from .loops import SupervisedLoop
 from .outage import describe
 from .store import catalog, host_lease, keys
 from .store.errors import StoreError, UnknownShow
@@ -24,7 +23,6 @@ from .store.errors import StoreError, UnknownShow
 log = logging.getLogger(__name__)
 
 INTERVAL = 1.0
-MAX_BACKOFF = 10.0
 LOOP = "show_sweeper"  # its label in livecast_redis_errors / livecast_redis_reconnects
 
 
@@ -59,22 +57,21 @@ async def end_show(app: web.Application, show_id: str) -> bool:
     return False
 
 
-class ShowSweeper:
+class ShowSweeper(SupervisedLoop):
+    name = LOOP
+
     def __init__(self, app: web.Application, *, interval: float = INTERVAL):
-        self._app = app
-        self._interval = interval
-        self._task: asyncio.Task | None = None
-        self.started = asyncio.Event()
-        self.exited = asyncio.Event()
+        super().__init__(app, interval=interval)
+        self._adopted = False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+    async def step(self) -> bool:
+        if not self._adopted:
+            count = await adopt_orphans(self._app[REDIS])
+            if count:
+                log.info("%d live shows without a host deadline got one", count)
+            self._adopted = True
+        await self.sweep_once()
+        return False
 
     async def sweep_once(self) -> int:
         ended = 0
@@ -85,47 +82,6 @@ class ShowSweeper:
                 log.warning("could not end show %s: %s (retried later)", show_id, describe(exc))
         return ended
 
-    async def _run(self) -> None:
-        self.started.set()
-        backoff, down, adopted = self._interval, False, False
-        try:
-            while True:
-                try:
-                    if not adopted:
-                        count = await adopt_orphans(self._app[REDIS])
-                        if count:
-                            log.info("%d live shows without a host deadline got one", count)
-                        adopted = True
-                    await self.sweep_once()
-                except (RedisError, OSError) as exc:
-                    self._app[METRICS].redis_errors.labels(LOOP).inc()
-                    if not down:
-                        log.warning("show sweeper: Redis unavailable (%s), retrying", describe(exc))
-                        down = True
-                    backoff = min(MAX_BACKOFF, backoff * 2)
-                    await asyncio.sleep(backoff)
-                    continue
-                if down:
-                    log.info("show sweeper: Redis back, sweeping again")
-                    self._app[METRICS].redis_reconnects.labels(LOOP).inc()
-                    down, backoff = False, self._interval
-                await asyncio.sleep(self._interval)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("show sweeper stopped")
-        finally:
-            self.exited.set()
-
-
-async def sweeper_ctx(app: web.Application):
-    sweeper = ShowSweeper(app)
-    sweeper.start()
-    try:
-        yield
-    finally:
-        await sweeper.stop()
-
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(sweeper_ctx)
+    ShowSweeper.setup(app)
