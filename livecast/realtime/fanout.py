@@ -33,7 +33,6 @@ import asyncio
 import logging
 import time
 from contextvars import ContextVar
-from importlib import metadata
 
 import engineio
 import redis.asyncio
@@ -45,6 +44,7 @@ from engineio.async_socket import AsyncSocket
 from socketio import packet
 
 from .. import errors
+from ..internals import installed_version, run_to_end
 
 log = logging.getLogger(__name__)
 _quiet = logging.getLogger(__name__ + ".probe")  # the start-up probes' own chatter
@@ -60,23 +60,6 @@ class InternalsMoved(errors.InternalsMoved):
     """The installed python-socketio or python-engineio lacks what this module uses."""
 
 
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "(unknown version)"
-
-
-def _step(coro):
-    """Run a coroutine that never suspends to its end, without an event loop."""
-    try:
-        coro.send(None)
-    except StopIteration as stop:
-        return stop.value
-    coro.close()
-    raise AssertionError("it now waits for something")
-
-
 # start-up check
 def check_internals(server: socketio.AsyncServer) -> None:
     """Raise :class:`InternalsMoved` (one line: package, version, what moved).
@@ -87,13 +70,13 @@ def check_internals(server: socketio.AsyncServer) -> None:
     problems = _engineio_problems(server)
     if problems:
         raise InternalsMoved(
-            f"python-engineio {_version('python-engineio')} moved what "
+            f"python-engineio {installed_version('python-engineio')} moved what "
             f"livecast/realtime/fanout.py uses: {'; '.join(problems)}"
         )
     problems = _socketio_problems(server)
     if problems:
         raise InternalsMoved(
-            f"python-socketio {_version('python-socketio')} moved what "
+            f"python-socketio {installed_version('python-socketio')} moved what "
             f"livecast/realtime/fanout.py uses: {'; '.join(problems)}"
         )
 
@@ -124,7 +107,7 @@ def _engineio_problems(server: socketio.AsyncServer) -> list[str]:
             return ["AsyncSocket.queue / closed moved"]
         sock.last_ping = None
         pkt = eio_packet.Packet(eio_packet.MESSAGE, "2probe")
-        _step(sock.send(pkt))
+        run_to_end(sock.send(pkt))
         if sock.queue.empty() or sock.queue.get_nowait() is not pkt:
             problems.append("AsyncSocket.send no longer appends to AsyncSocket.queue")
         # the aiohttp driver reads with self._sock.receive() and hands back msg.data
@@ -138,7 +121,7 @@ def _engineio_problems(server: socketio.AsyncServer) -> list[str]:
                 return Msg()
 
         ws._sock = Sock()
-        if _step(ws.wait()) != "4probe":
+        if run_to_end(ws.wait()) != "4probe":
             problems.append("the aiohttp WebSocket driver's wait() changed")
         environ = eio_aiohttp.translate_request(_FakeRequest())
         if not hasattr(environ.get("wsgi.input"), "read"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fractions
 import inspect
 import queue
-from importlib import metadata
 
 import aioice.ice
 import av
@@ -24,6 +23,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
 
 from ... import errors
+from ...internals import installed_version, run_to_end
 from . import receiver as rx
 from . import sender as tx
 from .ice import gathering
@@ -38,16 +38,6 @@ class InternalsMoved(errors.InternalsMoved):
 
 class _Transport:
     state = "new"
-
-
-def _step(coro):
-    """Run a coroutine that never suspends to its end, without an event loop."""
-    try:
-        coro.send(None)
-    except StopIteration as stop:
-        return stop.value
-    coro.close()
-    raise AssertionError("it now waits for something")
 
 
 def _check_receiver() -> list[str]:
@@ -86,7 +76,7 @@ def _check_receiver() -> list[str]:
     packet = RtpPacket(payload_type=111, sequence_number=7, timestamp=960, ssrc=4321,
                        payload=b"\xfc\x01\x02")  # fmt: skip
     try:
-        _step(receiver._handle_rtp_packet(packet, arrival_time_ms=0))
+        run_to_end(receiver._handle_rtp_packet(packet, arrival_time_ms=0))
     except Exception as exc:
         return [f"RTCRtpReceiver._handle_rtp_packet(packet, arrival_time_ms) failed: {exc!r}"]
     if frames != [b"\xfc\x01\x02"]:
@@ -151,7 +141,7 @@ def _check_sender() -> list[str]:
         return problems
     codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
     try:
-        frame = _step(sender._next_encoded_frame(codec))
+        frame = run_to_end(sender._next_encoded_frame(codec))
     except Exception as exc:
         return [f"RTCRtpSender._next_encoded_frame(codec) failed on an av.Packet: {exc!r}"]
     if frame is None or not getattr(frame, "payloads", None) or frame.timestamp != 3000:
@@ -160,7 +150,7 @@ def _check_sender() -> list[str]:
     tx.on_keyframe_request(sender, lambda: asked.append(1))
     pli = RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=1, media_ssrc=sender._ssrc)
     try:
-        _step(sender._handle_rtcp_packet(pli))
+        run_to_end(sender._handle_rtcp_packet(pli))
     except Exception as exc:
         return [f"RTCRtpSender._handle_rtcp_packet(PLI) failed: {exc!r}"]
     if asked != [1]:
@@ -214,13 +204,6 @@ async def _check_gathering() -> list[str]:
     return []
 
 
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "(unknown version)"
-
-
 async def check_internals() -> None:
     """Raise :class:`InternalsMoved` naming the package, its version and what moved."""
     aiortc_problems: list[str] = []
@@ -237,11 +220,11 @@ async def check_internals() -> None:
     aiortc_problems += [p for p in transport_problems if not p.startswith("aioice")]
     if aiortc_problems:
         raise InternalsMoved(
-            f"aiortc {_version('aiortc')} moved what livecast/media/aiortc_tap uses "
+            f"aiortc {installed_version('aiortc')} moved what livecast/media/aiortc_tap uses "
             f"(written for {AIORTC_WRITTEN_FOR}): " + "; ".join(aiortc_problems)
         )
     if aioice_problems:
         raise InternalsMoved(
-            f"aioice {_version('aioice')} moved what livecast/media/aiortc_tap uses "
+            f"aioice {installed_version('aioice')} moved what livecast/media/aiortc_tap uses "
             f"(written for {AIOICE_WRITTEN_FOR}): " + "; ".join(aioice_problems)
         )
