@@ -35,19 +35,6 @@ def require_admin(request: web.Request) -> None:
         raise ApiError(401, "bad_key", "that admin token is not valid")
 
 
-async def require_admin_or_host(request: web.Request, show_id: str) -> str:
-    """Admin token or the show's host key; returns ``admin`` or ``host``."""
-    token = bearer(request)
-    if token is None:
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <admin token or host key>")
-    if is_admin(request):
-        return "admin"
-    await catalog.get_show_record(request.app[REDIS], show_id)
-    if await catalog.role_for_key(request.app[REDIS], show_id, token) == "host":
-        return "host"
-    raise ApiError(401, "bad_key", "that key is not this show's host key or an admin token")
-
-
 async def require_admin_or_seller(request: web.Request) -> dict | None:
     """Admin token (None) or a seller key (that seller's view)."""
     token = bearer(request)
