@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from .config import Settings
 from .hub import Hub
 from .metrics import Metrics
+from .node import Card
 from .outage import RedisHealth
 from .store.orders import Orders
 
@@ -19,3 +20,4 @@ METRICS = web.AppKey("metrics", Metrics)
 REDIS_HEALTH = web.AppKey("redis_health", RedisHealth)
 ORDERS = web.AppKey("orders", Orders)
 PROCESS_ID = web.AppKey("process_id", str)
+PROCESS_CARD = web.AppKey("process_card", Card)

@@ -51,6 +51,12 @@ class Settings:
     # HTTPS (and WSS) on the same port: PEM certificate (chain) and its key
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # `serve --workers N`: processes sharing the port (None: the machine's cores)
+    workers: int | None = None
+    # how other nodes reach this one (media between nodes, livecast/media/edge.py)
+    node_url: str | None = None
+    # set by `serve --workers` for its workers: processes of one node share it
+    node_id: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -114,6 +120,14 @@ class Settings:
             kwargs["public_url"] = parse_http_url("LIVECAST_PUBLIC_URL", v).rstrip("/")
         if (v := get("LIVECAST_TIMEZONE")) is not None:
             kwargs["timezone"] = parse_timezone("LIVECAST_TIMEZONE", v)
+        if (v := get("LIVECAST_WORKERS")) is not None:
+            kwargs["workers"] = parse_int("LIVECAST_WORKERS", v, minimum=1, maximum=64)
+        if (v := get("LIVECAST_NODE_URL")) is not None:
+            kwargs["node_url"] = parse_http_url("LIVECAST_NODE_URL", v).rstrip("/")
+        if (v := get("LIVECAST_NODE_ID")) is not None:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", v):
+                raise ConfigError(f"LIVECAST_NODE_ID: {v!r} is not a plain id")
+            kwargs["node_id"] = v
         cert, key = get("LIVECAST_TLS_CERT"), get("LIVECAST_TLS_KEY")
         if cert is not None or key is not None:
             kwargs["tls_cert"], kwargs["tls_key"] = parse_tls(cert, key)

@@ -14,7 +14,8 @@ import uuid
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from .appkeys import PROCESS_ID, REDIS
+from .appkeys import PROCESS_CARD, PROCESS_ID, REDIS, SETTINGS
+from .node import card_for
 from .store import processes
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,11 @@ log = logging.getLogger(__name__)
 RENEW_EVERY = 5.0
 
 
-async def lease_loop(r, process_id: str, every: float = RENEW_EVERY) -> None:
+async def lease_loop(r, process_id: str, card: dict, every: float = RENEW_EVERY) -> None:
     down = False
     while True:
         try:
-            await processes.renew(r, process_id)
+            await processes.renew(r, process_id, card)
             if down:
                 log.info("process lease renewed again")
                 down = False
@@ -41,8 +42,9 @@ async def lease_loop(r, process_id: str, every: float = RENEW_EVERY) -> None:
 
 async def lease_ctx(app: web.Application):
     r, process_id = app[REDIS], app[PROCESS_ID]
-    await processes.renew(r, process_id)
-    task = asyncio.create_task(lease_loop(r, process_id))
+    card = app[PROCESS_CARD].as_dict()
+    await processes.renew(r, process_id, card)
+    task = asyncio.create_task(lease_loop(r, process_id, card))
     try:
         yield
     finally:
@@ -56,4 +58,5 @@ async def lease_ctx(app: web.Application):
 
 def setup(app: web.Application) -> None:
     app[PROCESS_ID] = uuid.uuid4().hex[:16]
+    app[PROCESS_CARD] = card_for(app[SETTINGS], app[PROCESS_ID])
     app.cleanup_ctx.append(lease_ctx)

@@ -24,6 +24,7 @@ async def media_ctx(app: web.Application):
     # refuse to start if an aiortc/aioice upgrade moved what the tap uses (one line)
     await aiortc_tap.check_internals()
     plane = app[MEDIA]
+    plane.start()
     unsubscribe = app[HUB].subscribe(plane.on_hub_event)
     # recordings a crash left unfinished get their index and duration (in the background)
     finalising = asyncio.get_running_loop().run_in_executor(

@@ -16,6 +16,7 @@ from ..errors import ApiError
 from ..outage import describe, is_redis_error
 from ..store import catalog, host_lease, keys
 from ..store.errors import Conflict, StoreError
+from .feeds import Feeds
 from .hook import SessionHook
 from .recorder import Recorder, recording_url
 from .relay import ShowRelay
@@ -54,6 +55,11 @@ class MediaPlane:
         self._renewer: asyncio.Task | None = None
         self._ending: set[str] = set()  # shows this plane is ending itself (WHIP DELETE)
         self._lock = asyncio.Lock()
+        self.feeds = Feeds(self)  # frames of shows whose host is in another process
+
+    def start(self) -> None:
+        """Background work (app start-up): keeping the feeds right."""
+        self._spawn(self.feeds.run())
 
     @property
     def settings(self):
@@ -162,6 +168,7 @@ class MediaPlane:
             session.answer = answer
             relay.private = rehearsal
             relay.attach_host(session)
+            await self.feeds.drop(relay)  # the host is here now
             if not rehearsal:
                 self._start_recording(relay, session)
             self._update_gauges()
@@ -289,6 +296,8 @@ class MediaPlane:
         relay = self.relays.get(show)
         if relay is None or relay.host is not None or relay.viewers or relay.pending:
             return
+        if relay.feed is not None:
+            return
         del self.relays[show]
         await relay.stop()
 
@@ -327,6 +336,12 @@ class MediaPlane:
                 headers={"Retry-After": str(self.options.retry_after)},
             )
         relay = self.relay(show)
+        if relay.host is None:
+            relay.pending += 1  # kept while the feed connects
+            try:
+                await self.feeds.ensure(relay)  # the host may be in another process
+            finally:
+                relay.pending -= 1
         offered = offered_video_codecs(offer)
         if relay.video_codec is not None:
             codec = relay.video_codec
@@ -402,6 +417,7 @@ class MediaPlane:
         for session in list(self.whip.values()):
             if await self._drop_host(session, "shutdown") and not session.rehearsal:
                 await self._host_gone(session)
+        await self.feeds.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

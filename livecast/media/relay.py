@@ -74,6 +74,9 @@ class ViewerTrack(PacketTrack):
                 return False
             self.delivered += 1
             return True
+        if packet is None:  # packetized elsewhere (another process) and no direct sender yet
+            self.dropped += 1
+            return False
         if self.kind == "video":
             if self.waiting_keyframe:
                 if not keyframe:
@@ -182,6 +185,8 @@ class ShowRelay:
     ) -> None:
         self.show = show
         self.host = None  # the current WhipSession
+        # the show's frames from the process or node holding its host (media/feeds.py)
+        self.feed = None
         self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
         self.viewers: set = set()  # WhepSession
         self.private = False  # a rehearsal: only the host's own players (previews) get frames
@@ -198,10 +203,15 @@ class ShowRelay:
         self._packetizers: dict[tuple[str, int], aiortc_tap.Packetizer] = {}
 
     async def _send_pli(self) -> bool:
-        host = self.host
-        if host is None:
+        source = self.host or self.feed
+        if source is None:
             return False
-        return await host.request_keyframe()
+        return await source.request_keyframe()
+
+    @property
+    def on_air(self) -> bool:
+        """Frames come in: from a host here, or a feed from where the host is."""
+        return self.host is not None or self.feed is not None
 
     def attach_host(self, session) -> None:
         self.host = session
@@ -218,8 +228,9 @@ class ShowRelay:
         return False
 
     def on_frame(self, session, kind: str, codec_name: str, clock_rate: int, data: bytes, ts: int):
-        """A complete encoded frame from ``session``'s receiver (on the event loop)."""
-        if session is not self.host:
+        """A complete encoded frame from ``session``'s receiver (on the event loop): the
+        host's, or a feed's that receives the frames (media/edge.py)."""
+        if session is not self.host and (session is not self.feed or self.host is not None):
             return
         self.frames_in += 1
         keyframe = is_keyframe(codec_name, data) if kind == "video" else True
@@ -257,6 +268,24 @@ class ShowRelay:
             self.recorder.write(kind, data, pts - self.recorder.origin_ticks(clock_rate), keyframe)
         if self._on_forward is not None and sent:
             self._on_forward(kind, sent)
+
+    def on_packed(self, kind: str, codec_name: str, keyframe: bool, packed) -> int:
+        """A frame packetized by the process holding the host (media/worker_link.py):
+        ``packed`` is ``(payloads, timestamp, ntp)``; sent to this process's viewers."""
+        if kind == "video" and codec_name != self.video_codec:
+            self.video_codec = codec_name
+            for viewer in list(self.viewers):
+                viewer.host_changed(codec_name)
+        sent = 0
+        private = self.private
+        for viewer in self.viewers:
+            if private and not viewer.preview:
+                continue
+            if viewer.push(kind, None, keyframe, packed):
+                sent += 1
+        if self._on_forward is not None and sent:
+            self._on_forward(kind, sent)
+        return sent
 
     def _pack(self, kind: str, codec_name: str, clock_rate: int, packet):
         """The frame's RTP payloads, once for every viewer (None: no packetizer)."""

@@ -237,7 +237,8 @@ def report_buyers(show_id: str) -> str:
 
 
 def process(process_id: str) -> str:
-    """string: present while that server process is alive (a lease it renews)"""
+    """string: present while that server process is alive (a lease it renews); its value
+    is the process's card (JSON, livecast/node.py): how other processes reach it"""
     return f"livecast:process:{process_id}"
 
 

@@ -7,13 +7,30 @@ process that was killed stops counting once its lease lapses.
 
 from __future__ import annotations
 
+import json
+
 from . import keys
 
 LEASE_SECONDS = 15
 
 
-async def renew(r, process_id: str, *, seconds: int = LEASE_SECONDS) -> None:
-    await r.set(keys.process(process_id), 1, ex=seconds)
+async def renew(
+    r, process_id: str, card: dict | None = None, *, seconds: int = LEASE_SECONDS
+) -> None:
+    """Hold the lease; ``card`` is how other processes reach this one (livecast/node.py)."""
+    await r.set(keys.process(process_id), json.dumps(card) if card else 1, ex=seconds)
+
+
+async def card(r, process_id: str) -> dict | None:
+    """The card of a live process (None: not alive, or it published none)."""
+    raw = await r.get(keys.process(process_id))
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 async def release(r, process_id: str) -> None:

@@ -1,0 +1,145 @@
+"""Feeds: a show's frames for this process's viewers when its host is elsewhere.
+
+The process holding a show's host renews the host's lease in Redis with its process id
+(store/host_lease.py); every process publishes its card (livecast/node.py). A process
+with viewers of a show whose host it does not hold connects ONE feed for the show:
+
+- from a process of the same node (``serve --workers``): the frames as packetized once
+  by the host's process, over unix datagrams (media/worker_link.py);
+- from another node: a WHEP session to that node's URL, whose frames are forwarded here
+  like a host's (media/edge.py), so each node subscribes once per show.
+
+:class:`Feeds` keeps them right: before a viewer's answer (the codec must be known), and
+every ``CHECK_EVERY`` seconds (the host moved, went live, or the feed broke). A feed
+without viewers closes after ``IDLE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Protocol
+
+from redis.exceptions import RedisError
+
+from ..appkeys import PROCESS_CARD, REDIS
+from ..node import Card
+from ..outage import describe
+from ..store import host_lease, processes
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = 1.0
+IDLE_SECONDS = 5.0
+START_TIMEOUT = 10.0
+
+
+class Feed(Protocol):
+    owner: str  # the process holding the host
+    video_codec: str | None  # known once start() returned
+    closed: bool
+
+    async def start(self) -> None: ...
+
+    async def request_keyframe(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class Feeds:
+    def __init__(self, plane) -> None:
+        self.plane = plane
+        self._idle_since: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.links = None  # worker_link.Links, when this node has other processes
+
+    @property
+    def card(self) -> Card:
+        return self.plane.app[PROCESS_CARD]
+
+    async def owner(self, show: str) -> str | None:
+        """The process holding the show's host, if its host is on air."""
+        record = await host_lease.read(self.plane.app[REDIS], show)
+        if record is None or record.get("state") != "connected":
+            return None
+        return record.get("owner")
+
+    async def ensure(self, relay) -> None:
+        """Connect (or fix) the show's feed if its host is in another process."""
+        lock = self._locks.setdefault(relay.show, asyncio.Lock())
+        async with lock:
+            await self._ensure(relay)
+
+    async def _ensure(self, relay) -> None:
+        if relay.host is not None:
+            await self.drop(relay)
+            return
+        try:
+            owner = await self.owner(relay.show)
+        except (RedisError, OSError) as exc:
+            log.warning("cannot find the host of %s: %s", relay.show, describe(exc))
+            return
+        feed = relay.feed
+        if feed is not None and not feed.closed and feed.owner == owner:
+            return
+        await self.drop(relay)
+        if owner is None or owner == self.plane.process_id:
+            return
+        data = await processes.card(self.plane.app[REDIS], owner)
+        if data is None:
+            return  # that process is gone: its host comes back somewhere, or the show ends
+        card = Card.from_dict(owner, data)
+        feed = self._make(relay, card)
+        try:
+            await asyncio.wait_for(feed.start(), START_TIMEOUT)
+        except Exception as exc:  # unreachable, refused: tried again on the next check
+            log.warning("no feed of %s from %s: %r", relay.show, owner, exc)
+            await feed.close()
+            return
+        relay.feed = feed
+        log.info("feeding %s from process %s (%s)", relay.show, owner,
+                 "same node" if card.node == self.card.node else card.url)  # fmt: skip
+        if feed.video_codec:
+            relay.video_codec = feed.video_codec
+
+    def _make(self, relay, card: Card) -> Feed:
+        if card.node == self.card.node:
+            from .worker_link import WorkerFeed
+
+            return WorkerFeed(self.plane, relay, card)
+        from .edge import EdgeFeed
+
+        return EdgeFeed(self.plane, relay, card)
+
+    async def drop(self, relay) -> None:
+        feed, relay.feed = relay.feed, None
+        if feed is not None:
+            await feed.close()
+
+    async def check(self) -> None:
+        """One pass over the shows this process has viewers of, or a feed for."""
+        now = time.monotonic()
+        for relay in list(self.plane.relays.values()):
+            if relay.viewers:
+                self._idle_since.pop(relay.show, None)
+                if relay.host is None:
+                    await self.ensure(relay)
+            elif relay.feed is not None:
+                since = self._idle_since.setdefault(relay.show, now)
+                if now - since >= IDLE_SECONDS:
+                    self._idle_since.pop(relay.show, None)
+                    await self.drop(relay)
+                    await self.plane._forget_if_idle(relay.show)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_EVERY)
+            try:
+                await self.check()
+            except (RedisError, OSError) as exc:
+                log.warning("feed check failed: %s", describe(exc))
+
+    async def close(self) -> None:
+        for relay in list(self.plane.relays.values()):
+            await self.drop(relay)
