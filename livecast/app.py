@@ -18,6 +18,7 @@ from . import (
     orders,
     outage,
     realtime,
+    routing,
     show_sweeper,
     webhooks,
 )
@@ -161,6 +162,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(redis_ctx)
     lease.setup(app)
+    routing.setup(app)
     api.setup(app)
     orders.setup(app)
     order_sweeper.setup(app)

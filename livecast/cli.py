@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import ConfigError, Settings, parse_port
+from .config import ConfigError, Settings, parse_int, parse_port
 
 
 class CliError(Exception):
@@ -49,19 +49,49 @@ def print_show_access(
 # serve
 def cmd_serve(args, settings: Settings, customize=None) -> int:
     """``customize(app)``: the benchmarks' hook (``livecast.bench.transcode``)."""
-    from aiohttp import web
-
-    from . import datadir
-    from .app import create_app
-    from .appkeys import REDIS, REDIS_HEALTH
-    from .store.demo import ensure_demo_show
+    from . import datadir, workers
 
     if args.host:
         settings = settings.with_(host=args.host)
     if args.port is not None:
         settings = settings.with_(port=args.port)
+    count = args.workers or settings.workers or workers.default_workers()
     settings, new_admin_token = datadir.prepare(settings)
     settings, tls_lines = https_setup(args, settings)
+
+    def banner(demo) -> None:
+        print(f"livecast listening on {settings.base_url}  (data: {settings.data_dir})")
+        if count > 1:
+            print(f"  {count} worker processes (--workers / LIVECAST_WORKERS)")
+        for line in tls_lines:
+            print(line)
+        if new_admin_token:
+            print(f"admin token (shown once, stored hashed): {new_admin_token}")
+        print(f"seller console: {settings.base_url}/console  (admin token or a seller key)")
+        if demo is not None:
+            verb = "created" if demo["created"] else "ready (new keys issued)"
+            print(f"demo show {verb}:")
+            print_show_access(
+                settings, demo["show"], demo["host_key"], demo["moderator_key"], demo["shop_key"]
+            )
+        sys.stdout.flush()
+
+    if count > 1 and settings.listen_fd is None and customize is None:
+        return asyncio.run(workers.run(settings, count, demo=args.demo, banner=banner))
+    return serve_one(args, settings, banner, customize)
+
+
+def serve_one(args, settings: Settings, banner, customize=None) -> int:
+    """One process: the whole node, or one of ``--workers`` (``settings.listen_fd``)."""
+    import socket
+
+    from aiohttp import web
+
+    from . import workers
+    from .app import create_app
+    from .appkeys import PROCESS_CARD, REDIS, REDIS_HEALTH
+    from .store.demo import ensure_demo_show
+
     ssl_context = None
     if settings.tls_cert is not None:
         from .tls import server_context
@@ -70,28 +100,22 @@ def cmd_serve(args, settings: Settings, customize=None) -> int:
     app = create_app(settings)
     if customize is not None:
         customize(app)
+    listen: dict = {"host": settings.host, "port": settings.port}
+    if settings.listen_fd is not None:  # a worker: the parent's socket, and our own
+        workers.die_with_parent()
+        listen = {
+            "sock": socket.socket(fileno=settings.listen_fd),
+            "path": app[PROCESS_CARD].http,
+        }
+    else:
 
-    async def banner(app: web.Application) -> None:
-        print(f"livecast listening on {settings.base_url}  (data: {settings.data_dir})")
-        for line in tls_lines:
-            print(line)
-        if new_admin_token:
-            print(f"admin token (shown once, stored hashed): {new_admin_token}")
-        print(f"seller console: {settings.base_url}/console  (admin token or a seller key)")
-        if args.demo:
-            demo = await ensure_demo_show(app[REDIS])
-            verb = "created" if demo["created"] else "ready (new keys issued)"
-            print(f"demo show {verb}:")
-            print_show_access(
-                settings, demo["show"], demo["host_key"], demo["moderator_key"], demo["shop_key"]
-            )
-        sys.stdout.flush()
+        async def on_start(app: web.Application) -> None:
+            banner(await ensure_demo_show(app[REDIS]) if args.demo else None)
 
-    app.on_startup.append(banner)
+        app.on_startup.append(on_start)
     web.run_app(
         app,
-        host=settings.host,
-        port=settings.port,
+        **listen,
         ssl_context=ssl_context,
         print=None,
         access_log=None,
@@ -339,6 +363,13 @@ def port(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def workers_count(text: str) -> int:
+    try:
+        return parse_int("--workers", text, minimum=1, maximum=64)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -356,6 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", help="address to listen on (default $HOST or 127.0.0.1)")
     s.add_argument("--port", type=port, help="port to listen on (default $PORT or 8080)")
     s.add_argument("--demo", action="store_true", help="create the demo show and print its URLs")
+    s.add_argument(
+        "--workers",
+        type=workers_count,
+        help="processes sharing the port (default $LIVECAST_WORKERS or the machine's cores)",
+    )
     s.add_argument(
         "--self-signed",
         action="store_true",

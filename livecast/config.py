@@ -57,6 +57,8 @@ class Settings:
     node_url: str | None = None
     # set by `serve --workers` for its workers: processes of one node share it
     node_id: str | None = None
+    # set by `serve --workers` for its workers: the node's inherited listening socket
+    listen_fd: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -128,6 +130,8 @@ class Settings:
             if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", v):
                 raise ConfigError(f"LIVECAST_NODE_ID: {v!r} is not a plain id")
             kwargs["node_id"] = v
+        if (v := get("LIVECAST_LISTEN_FD")) is not None:
+            kwargs["listen_fd"] = parse_int("LIVECAST_LISTEN_FD", v, minimum=0)
         cert, key = get("LIVECAST_TLS_CERT"), get("LIVECAST_TLS_KEY")
         if cert is not None or key is not None:
             kwargs["tls_cert"], kwargs["tls_key"] = parse_tls(cert, key)

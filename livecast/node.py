@@ -41,14 +41,16 @@ class Card:
     url: str  # the node's URL for other nodes
     media: str  # unix datagram socket: frames and keyframe requests between processes
     http: str  # unix stream socket: this process's own HTTP (requests for its sessions)
+    pid: int = 0
 
     def as_dict(self) -> dict:
-        return {"node": self.node, "url": self.url, "media": self.media, "http": self.http}
+        return {"node": self.node, "url": self.url, "media": self.media, "http": self.http,
+                "pid": self.pid}  # fmt: skip
 
     @classmethod
     def from_dict(cls, process: str, data: dict) -> Card:
         return cls(process, str(data["node"]), str(data["url"]), str(data["media"]),
-                   str(data["http"]))  # fmt: skip
+                   str(data["http"]), int(data.get("pid") or 0))  # fmt: skip
 
 
 def card_for(settings: Settings, process_id: str) -> Card:
@@ -59,4 +61,5 @@ def card_for(settings: Settings, process_id: str) -> Card:
         url=settings.node_url or settings.base_url,
         media=str(run / f"{process_id}.media"),
         http=str(run / f"{process_id}.http"),
+        pid=os.getpid(),
     )

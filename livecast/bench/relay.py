@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..devtools.peers import LightViewer, Publisher, Viewer
 from ..devtools.processes import ServerProcess
+from ..routing import owner_of
 from .report import machine, percentile, plot, print_table, progress, write_json
 
 MAX_VIEWERS = 1000
@@ -45,7 +46,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--size", default="640x480", help="picture WxH")
     p.add_argument("--bitrate", type=int, default=1_000_000, help="VP8 target bits/s")
     p.add_argument("--decoding", type=int, default=1, help="viewers that decode and verify")
-    p.add_argument("--workers", type=int, default=2, help="load generator processes")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (serve --workers N): CPU per packet per process",
+    )
+    p.add_argument("--load-procs", type=int, default=2, help="load generator processes")
     p.add_argument("--join-concurrency", type=int, default=8, help="joins in flight per worker")
     p.add_argument("--pin", action="store_true", help="server on core 0, load on the others")
     p.add_argument("--baseline", choices=("transcode",), help="also ramp aiortc's MediaRelay")
@@ -67,7 +74,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.url and args.baseline:
         p.error("--baseline starts its own server; leave out --url")
     args.width, args.height = (int(x) for x in args.size.split("x"))
-    args.workers = max(1, min(args.workers, args.counts[-1]))
+    args.load_procs = max(1, min(args.load_procs, args.counts[-1]))
+    if not 1 <= args.workers <= 16:
+        p.error("--workers must be in 1..16")
+    if args.url and args.workers != 1:
+        p.error("--workers starts its own server; leave out --url")
     return args
 
 
@@ -99,7 +110,13 @@ async def join(viewer, timeout: float = 30) -> dict:
         await viewer.wait_connected(timeout)
     except Exception as exc:
         return {"ok": False, "error": repr(exc)}
-    return {"ok": True, "connect_s": time.monotonic() - began}
+    return {"ok": True, "connect_s": time.monotonic() - began,
+            "process": holder(viewer.location)}  # fmt: skip
+
+
+def holder(location: str | None) -> str | None:
+    """The server process holding a WHEP session (its id starts the session id)."""
+    return owner_of((location or "").rsplit("/", 1)[-1])
 
 
 def light_snapshot(v: LightViewer) -> dict:
@@ -162,6 +179,7 @@ async def worker(index: int, conn, base_url: str, show: str, decoding: int) -> N
                 for v, m in zip(light, marks["light"], strict=False):
                     now = light_snapshot(v)
                     out_light.append({
+                        "process": holder(v.location),
                         "video": [a - b for a, b in zip(now["video"], m["video"], strict=True)],
                         "audio": [a - b for a, b in zip(now["audio"], m["audio"], strict=True)],
                         "starts": v.frame_starts[m["starts"] : now["starts"]],
@@ -349,7 +367,8 @@ async def ramp(args, mode: str) -> dict:
             base_url = args.url.rstrip("/")
         else:
             env = {"LIVECAST_ADMIN_TOKEN": token,
-                   "LIVECAST_MAX_VIEWERS": str(args.counts[-1] + 10)}  # fmt: skip
+                   "LIVECAST_MAX_VIEWERS": str(args.counts[-1] + 10),
+                   "LIVECAST_WORKERS": str(args.workers if mode == "forward" else 1)}  # fmt: skip
             module = "livecast.bench.transcode" if mode == "transcode" else "livecast"
             server = ServerProcess(Path(tmp.name), env=env, cpus={0} if args.pin else None,
                                    module=module)  # fmt: skip
@@ -373,7 +392,11 @@ async def ramp(args, mode: str) -> dict:
         pub_kbps = (track.bytes - b0) * 8 / (time.monotonic() - t0) / 1000
         progress(f"[{mode}] publisher: VP8 {args.width}x{args.height} {pub_fps:.1f} fps "
                  f"{pub_kbps:.0f} kbit/s + Opus")  # fmt: skip
-        workers = Workers(args.workers, base_url, show, args.decoding, args.pin)
+        workers = Workers(args.load_procs, base_url, show, args.decoding, args.pin)
+        sockets = process_sockets(server, args.workers) if server and args.workers > 1 else {}
+        if sockets:
+            progress(f"[{mode}] {len(sockets)} server processes; the host is on "
+                     f"{holder(publisher.location)}")  # fmt: skip
         ingest_before = ingest_counters(base_url)
         for n in args.counts:
             progress(f"[{mode}] joining viewers up to {n}")
@@ -382,11 +405,13 @@ async def ramp(args, mode: str) -> dict:
             progress(f"[{mode}] {n} viewers: measuring {args.seconds:g} s")
             await workers.all("mark")
             cpu0 = server.cpu_seconds() if server else None
+            each0 = await processes_cpu(sockets)
             own0 = time.process_time()
             w0 = time.monotonic()
             await asyncio.sleep(args.seconds)
             wall = time.monotonic() - w0
             cpu = 100 * (server.cpu_seconds() - cpu0) / wall if server else None
+            each1 = await processes_cpu(sockets)
             own = time.process_time() - own0
             answers = await workers.all("collect", timeout=120)
             ingest_now = ingest_counters(base_url)
@@ -395,6 +420,9 @@ async def ramp(args, mode: str) -> dict:
             figures = step_figures(args, n, joins, join_wall, answers, track.sent,
                                    track.ambiguous, wall, cpu, ingest)  # fmt: skip
             figures["mode"] = mode
+            if sockets:
+                figures["processes"] = per_process(answers, each0, each1, wall, n,
+                                                   holder(publisher.location))  # fmt: skip
             # the machine's 1-minute load average: other work on a shared host shows here
             figures["loadavg"] = os.getloadavg()[0]
             figures["load_cpu_pct"] = 100 * (own + sum(a["cpu_s"] for a in answers)) / wall
@@ -407,6 +435,12 @@ async def ramp(args, mode: str) -> dict:
                 f"latency p99 {fmt_opt(figures['latency_p99_ms'])} ms  "
                 f"load generator CPU {figures['load_cpu_pct']:.0f}%"
             )
+            for row in figures.get("processes", []):
+                progress(
+                    f"[{mode}]   process {row['process']}{' (host)' if row['host'] else ''}: "
+                    f"{row['viewers']} viewers, CPU {fmt_opt(row['cpu_pct'])}%, "
+                    f"{fmt_opt(row['cpu_us_per_packet'], 2)} µs/packet"
+                )
             if figures["join_failed"] > max(1, n // 10):
                 progress(f"[{mode}] stopping the ramp: {figures['join_failed']} joins failed "
                          f"({figures['join_errors']})")  # fmt: skip
@@ -423,6 +457,61 @@ async def ramp(args, mode: str) -> dict:
             server.stop()
         tmp.cleanup()
     return {"mode": mode, "publisher_kbps": pub_kbps, "publisher_fps": pub_fps, "steps": steps}
+
+
+def process_sockets(server, count: int, timeout: float = 30) -> dict[str, str]:
+    """process id -> its own HTTP socket, for each of the server's ``count`` workers."""
+    from ..config import Settings
+    from ..node import run_dir
+
+    run = run_dir(Settings(data_dir=server.workdir / "data"))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = {p.name.removesuffix(".http"): str(p) for p in run.glob("*.http")}
+        if len(found) >= count:
+            return found
+        time.sleep(0.2)
+    raise RuntimeError(f"{count} server processes did not come up")
+
+
+async def processes_cpu(sockets: dict[str, str]) -> dict[str, float]:
+    """Each server process's CPU seconds, from its own /metrics."""
+    import aiohttp
+
+    out = {}
+    for process, path in sockets.items():
+        try:
+            connector = aiohttp.UnixConnector(path=path)
+            async with (
+                aiohttp.ClientSession(connector=connector) as s,
+                s.get("http://livecast/metrics") as res,
+            ):
+                text = await res.text()
+        except (aiohttp.ClientError, OSError):
+            continue
+        for line in text.splitlines():
+            if line.startswith("process_cpu_seconds_total "):
+                out[process] = float(line.split()[1])
+    return out
+
+
+def per_process(answers, before, after, wall: float, n: int, host: str | None) -> list[dict]:
+    """Per server process: its viewers, its CPU, and its CPU per RTP packet it sent
+    (its light viewers' packets, scaled to all its viewers)."""
+    light = [v for a in answers for v in a["light"]]
+    rows = []
+    for process in sorted(after):
+        mine = [v for v in light if v["process"] == process]
+        packets = sum(v["video"][0] + v["audio"][0] for v in mine)
+        share = len(mine) / len(light) if light else 0
+        viewers = round(share * n)
+        cpu = 100 * (after[process] - before.get(process, after[process])) / wall
+        rows.append({
+            "process": process, "host": process == host, "viewers": viewers,
+            "cpu_pct": cpu,
+            "cpu_us_per_packet": cpu / 100 * wall * 1e6 / packets if packets else None,
+        })  # fmt: skip
+    return rows
 
 
 def fmt_opt(value, digits: int = 1) -> str:

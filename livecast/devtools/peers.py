@@ -247,17 +247,21 @@ class Peer:
 
     path = ""
 
-    def __init__(self, base_url: str, show: str, *, addresses=LOOPBACK) -> None:
+    def __init__(
+        self, base_url: str, show: str, *, addresses=LOOPBACK, unix: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.show = show
         self.addresses = addresses
+        self.unix = unix  # one process of `serve --workers`: its own socket
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.answer: Answer | None = None
         self.location: str | None = None
         self._http: aiohttp.ClientSession | None = None
 
     async def _connect(self, key: str | None = None) -> Answer:
-        self._http = aiohttp.ClientSession()
+        connector = aiohttp.UnixConnector(path=self.unix) if self.unix else None
+        self._http = aiohttp.ClientSession(connector=connector)
         offer = await _offer(self.pc, self.addresses)
         self.answer = await post_sdp(
             self._http, f"{self.base_url}/{self.path}/{self.show}", offer, key=key
@@ -312,10 +316,11 @@ class Publisher(Peer):
         height: int = 240,
         addresses=LOOPBACK,
         bitrate: int | None = None,
+        unix: str | None = None,
     ) -> None:
         """``bitrate``: encode VP8 here at that rate over a moving texture
         (:class:`EncodedCounterTrack`, send times recorded) instead of aiortc's encoder."""
-        super().__init__(base_url, show, addresses=addresses)
+        super().__init__(base_url, show, addresses=addresses, unix=unix)
         self.key = key
         if bitrate is not None:
             if codec != "VP8":
@@ -369,8 +374,9 @@ class Viewer(Peer):
         codec: str | None = None,
         audio: bool = True,
         addresses=LOOPBACK,
+        unix: str | None = None,
     ) -> None:
-        super().__init__(base_url, show, addresses=addresses)
+        super().__init__(base_url, show, addresses=addresses, unix=unix)
         self.decode = decode
         self.got = Reception()
         self.started_at: float | None = None

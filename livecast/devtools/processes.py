@@ -115,6 +115,8 @@ class ServerProcess:
             "LIVECAST_RECORDINGS_DIR": str(self.workdir / "recordings"),
             "LIVECAST_ICE_ADDRESSES": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
+            # one process unless a test or benchmark asks for `serve --workers`
+            "LIVECAST_WORKERS": "1",
             **(env or {}),
         }
         self.args = args
@@ -159,10 +161,24 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def cpu_seconds(self) -> float:
-        """user + system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        """user + system CPU time of the server so far: the process and, under
+        ``--workers``, its worker processes (not the embedded redis-server)."""
+        return sum(process_cpu_seconds(pid) for pid in self.server_pids())
+
+    def server_pids(self) -> list[int]:
+        """The server's process and its livecast descendants (workers)."""
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"redis-server" in cmdline:
+                continue
+            pids.append(pid)
+            todo.extend(children(pid))
+        return pids
 
     def stop(self, timeout: float = 15) -> int:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code. Safe to call twice."""
@@ -179,3 +195,26 @@ class ServerProcess:
             self._log.close()
             self._log = None
         return self.process.returncode
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            out.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return out
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -10,7 +10,7 @@ import asyncio
 
 from aiohttp import web
 
-from ..appkeys import HUB, SETTINGS
+from ..appkeys import HUB, PROCESS_CARD, SETTINGS
 from . import aiortc_tap
 from .handlers import add_routes
 from .plane import MediaOptions, MediaPlane
@@ -24,6 +24,7 @@ async def media_ctx(app: web.Application):
     # refuse to start if an aiortc/aioice upgrade moved what the tap uses (one line)
     await aiortc_tap.check_internals()
     plane = app[MEDIA]
+    await plane.feeds.links.start(app[PROCESS_CARD].media)
     plane.start()
     unsubscribe = app[HUB].subscribe(plane.on_hub_event)
     # recordings a crash left unfinished get their index and duration (in the background)

@@ -27,6 +27,7 @@ from ..appkeys import PROCESS_CARD, REDIS
 from ..node import Card
 from ..outage import describe
 from ..store import host_lease, processes
+from .worker_link import Links, WorkerFeed
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ START_TIMEOUT = 10.0
 
 class Feed(Protocol):
     owner: str  # the process holding the host
+    private: bool  # a rehearsal: frames for the host's own players only
     video_codec: str | None  # known once start() returned
     closed: bool
 
@@ -52,18 +54,21 @@ class Feeds:
         self.plane = plane
         self._idle_since: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self.links = None  # worker_link.Links, when this node has other processes
+        self.links = Links(plane)  # this node's other processes (media/worker_link.py)
 
     @property
     def card(self) -> Card:
         return self.plane.app[PROCESS_CARD]
 
-    async def owner(self, show: str) -> str | None:
-        """The process holding the show's host, if its host is on air."""
-        record = await host_lease.read(self.plane.app[REDIS], show)
-        if record is None or record.get("state") != "connected":
-            return None
-        return record.get("owner")
+    async def owner(self, show: str) -> tuple[str | None, bool]:
+        """The process holding the show's host if its host is on air, and whether that is
+        a private rehearsal (only the host's own players get its frames)."""
+        r = self.plane.app[REDIS]
+        record = await host_lease.read(r, show)
+        if record is not None and record.get("state") == "connected":
+            return record.get("owner"), False
+        rehearsing = await host_lease.rehearsal_owner(r, show)
+        return rehearsing, rehearsing is not None
 
     async def ensure(self, relay) -> None:
         """Connect (or fix) the show's feed if its host is in another process."""
@@ -76,12 +81,12 @@ class Feeds:
             await self.drop(relay)
             return
         try:
-            owner = await self.owner(relay.show)
+            owner, private = await self.owner(relay.show)
         except (RedisError, OSError) as exc:
             log.warning("cannot find the host of %s: %s", relay.show, describe(exc))
             return
         feed = relay.feed
-        if feed is not None and not feed.closed and feed.owner == owner:
+        if feed is not None and not feed.closed and (feed.owner, feed.private) == (owner, private):
             return
         await self.drop(relay)
         if owner is None or owner == self.plane.process_id:
@@ -90,7 +95,10 @@ class Feeds:
         if data is None:
             return  # that process is gone: its host comes back somewhere, or the show ends
         card = Card.from_dict(owner, data)
+        if private and card.node != self.card.node:
+            return  # a rehearsal stays on its node (an edge is not the host's own player)
         feed = self._make(relay, card)
+        feed.private = private
         try:
             await asyncio.wait_for(feed.start(), START_TIMEOUT)
         except Exception as exc:  # unreachable, refused: tried again on the next check
@@ -98,15 +106,16 @@ class Feeds:
             await feed.close()
             return
         relay.feed = feed
+        relay.private = private  # a rehearsal's frames go to the host's players only
         log.info("feeding %s from process %s (%s)", relay.show, owner,
                  "same node" if card.node == self.card.node else card.url)  # fmt: skip
         if feed.video_codec:
             relay.video_codec = feed.video_codec
+        for viewer in list(relay.viewers):  # a new source: resume at its next keyframe
+            viewer.host_changed(relay.video_codec)
 
     def _make(self, relay, card: Card) -> Feed:
         if card.node == self.card.node:
-            from .worker_link import WorkerFeed
-
             return WorkerFeed(self.plane, relay, card)
         from .edge import EdgeFeed
 
@@ -115,6 +124,8 @@ class Feeds:
     async def drop(self, relay) -> None:
         feed, relay.feed = relay.feed, None
         if feed is not None:
+            if relay.host is None:
+                relay.private = False
             await feed.close()
 
     async def check(self) -> None:
@@ -143,3 +154,4 @@ class Feeds:
     async def close(self) -> None:
         for relay in list(self.plane.relays.values()):
             await self.drop(relay)
+        await self.links.close()

@@ -8,6 +8,7 @@ import re
 from aiohttp import web
 from multidict import CIMultiDict
 
+from .. import routing
 from ..appkeys import REDIS, SETTINGS
 from ..errors import ApiError
 from ..store import catalog
@@ -83,6 +84,10 @@ def whip_session(request: web.Request):
 
 
 async def whip_delete(request: web.Request) -> web.Response:
+    if request.match_info["session"] not in request.app[MEDIA].whip:
+        forwarded = await routing.forward(request, request.match_info["session"])
+        if forwarded is not None:  # another process holds it (serve --workers, nodes)
+            return forwarded
     session = whip_session(request)
     await request.app[MEDIA].end_broadcast(session)
     return web.Response(status=200)
@@ -113,6 +118,10 @@ async def whep_post(request: web.Request) -> web.Response:
 
 async def whep_delete(request: web.Request) -> web.Response:
     session = request.app[MEDIA].whep.get(request.match_info["session"])
+    if session is None:
+        forwarded = await routing.forward(request, request.match_info["session"])
+        if forwarded is not None:
+            return forwarded
     if session is None or session.show != request.match_info["show"]:
         raise ApiError(404, "unknown_session", "no such WHEP session (it may have ended)")
     await request.app[MEDIA].stop_viewer(session)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from .. import hub
+from .. import hub, routing
 from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, REDIS_HEALTH, SETTINGS
 from ..errors import ApiError
 from ..outage import describe, is_redis_error
@@ -150,6 +150,7 @@ class MediaPlane:
                 on_ingest=self._ingested,
                 hook=self.options.hook,
             )
+            session.id = routing.session_id(self.process_id)  # names this process
             session.rehearsal = rehearsal
             relay.pending += 1
             try:
@@ -172,7 +173,10 @@ class MediaPlane:
             if not rehearsal:
                 self._start_recording(relay, session)
             self._update_gauges()
+        if self._renewer is None:
+            self._renewer = self._spawn(self._renew_leases())
         if rehearsal:
+            await self._renew(session)
             return session
         try:
             previous = await catalog.set_status(self.app[REDIS], show, "live")
@@ -185,13 +189,14 @@ class MediaPlane:
         if previous != "live":
             self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": "live"})
         await self._renew(session)
-        if self._renewer is None:
-            self._renewer = self._spawn(self._renew_leases())
         return session
 
     # the host's lease in Redis (store/host_lease.py)
     async def _renew(self, session: WhipSession) -> None:
         try:
+            if session.rehearsal:  # private: where it is, for the host's preview elsewhere
+                await host_lease.rehearsing(self.app[REDIS], session.show, self.process_id)
+                return
             await host_lease.renew(
                 self.app[REDIS],
                 session.show,
@@ -208,7 +213,7 @@ class MediaPlane:
             await asyncio.sleep(host_lease.RENEW_SECONDS)
             for relay in list(self.relays.values()):
                 host = relay.host
-                if host is not None and not host.rehearsal and not host.closed:
+                if host is not None and not host.closed:
                     await self._renew(host)
 
     async def _host_gone(self, session: WhipSession) -> None:
@@ -263,6 +268,13 @@ class MediaPlane:
         self.whip.pop(session.id, None)
         relay = self.relays.get(session.show)
         was_host = relay is not None and relay.detach_host(session)
+        if was_host:
+            self.feeds.links.host_left(relay)
+            if session.rehearsal:
+                try:
+                    await host_lease.rehearsal_over(self.app[REDIS], session.show, self.process_id)
+                except (RedisError, OSError):
+                    pass  # the lease lapses by itself
         await session.close()
         if was_host:
             await self._stop_recording(relay)
@@ -362,6 +374,7 @@ class MediaPlane:
             on_end=self.viewer_ended,
             hook=self.options.hook,
         )
+        session.id = routing.session_id(self.process_id)
         session.preview = preview
         relay.pending += 1
         try:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import av
 
-from . import aiortc_tap
+from . import aiortc_tap, worker_link
 from .aiortc_tap import PacketTrack
 from .keyframe import KeyframeRequester, is_keyframe
 
@@ -187,6 +187,8 @@ class ShowRelay:
         self.host = None  # the current WhipSession
         # the show's frames from the process or node holding its host (media/feeds.py)
         self.feed = None
+        # the other processes of this node subscribed to the show (media/worker_link.py)
+        self.remote: set = set()
         self.video_codec: str | None = None  # "VP8" / "H264" of the current or last host
         self.viewers: set = set()  # WhepSession
         self.private = False  # a rehearsal: only the host's own players (previews) get frames
@@ -247,7 +249,7 @@ class ShowRelay:
             time_base = self._time_bases[clock_rate] = fractions.Fraction(1, clock_rate)
         packet.time_base = time_base
         sent = 0
-        if self.viewers:
+        if self.viewers or self.remote:
             packed = self._pack(kind, codec_name, clock_rate, packet)
             private = self.private
             for viewer in self.viewers:
@@ -255,6 +257,12 @@ class ShowRelay:
                     continue
                 if viewer.push(kind, packet, keyframe, packed):
                     sent += 1
+            if self.remote and packed is not None:
+                data = worker_link.pack_frame(self.show, kind, codec_name, keyframe, packed)
+                for link in self.remote:
+                    if private and self.show not in link.previews:
+                        continue
+                    link.send_frame(self.show, data, kind, keyframe)
         if keyframe and kind == "video":
             self._last_keyframe = time.monotonic()
         if self.recorder is not None:

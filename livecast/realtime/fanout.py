@@ -43,7 +43,8 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 from engineio.async_socket import AsyncSocket
 from socketio import packet
 
-from .. import errors
+from .. import errors, routing
+from ..appkeys import PROCESS_ID
 from ..internals import installed_version, run_to_end
 
 log = logging.getLogger(__name__)
@@ -348,11 +349,33 @@ def payload_problem(body: bytes) -> str | None:
 
 
 def attach(server: Server, app: web.Application, path: str = "/socket.io/") -> None:
-    """Routes for Engine.IO (``sio.attach``), with polling POST bodies checked."""
+    """Routes for Engine.IO (``sio.attach``), with polling POST bodies checked.
+
+    Engine.IO session ids start with this process's id (``generate_id``), and a polling
+    request for another process's session is forwarded to it (livecast/routing.py): under
+    ``serve --workers`` a client's polls may reach any process. (A websocket upgrade of
+    such a session is refused by the process that gets it; the client keeps polling.)
+    """
     eio = server.eio
     limit = eio.max_http_buffer_size
+    prefix = app[PROCESS_ID] + "-"
+    generate_id = eio.generate_id
+    eio.generate_id = lambda: prefix + generate_id()
+
+    async def elsewhere(request: web.Request) -> web.StreamResponse | None:
+        sid = request.query.get("sid")
+        if not sid or sid in eio.sockets or request.query.get("transport") != "polling":
+            return None
+        return await routing.forward(request, sid)
+
+    async def get(request: web.Request) -> web.StreamResponse:
+        forwarded = await elsewhere(request)
+        return forwarded if forwarded is not None else await eio.handle_request(request)
 
     async def post(request: web.Request) -> web.StreamResponse:
+        forwarded = await elsewhere(request)
+        if forwarded is not None:
+            return forwarded
         length = request.content_length
         if length is None:
             if request.body_exists:
@@ -377,7 +400,7 @@ def attach(server: Server, app: web.Application, path: str = "/socket.io/") -> N
         finally:
             _body.reset(token)
 
-    app.router.add_get(path, eio.handle_request)
+    app.router.add_get(path, get)
     app.router.add_post(path, post)
     app.router.add_route("OPTIONS", path, eio.handle_request)
 

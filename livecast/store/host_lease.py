@@ -148,3 +148,18 @@ async def read(r, show_id: str) -> dict | None:
         "at": int(record.get("at", 0)),
         "deadline": int(deadline) if deadline is not None else None,
     }
+
+
+# a rehearsal is private: no deadline, no status; only where it is, for the host's own
+# preview player on another process (media/feeds.py)
+async def rehearsing(r, show_id: str, owner: str) -> None:
+    await r.set(keys.rehearsal(show_id), owner, ex=int(LEASE_SECONDS))
+
+
+async def rehearsal_over(r, show_id: str, owner: str) -> None:
+    if await r.get(keys.rehearsal(show_id)) == owner:
+        await r.delete(keys.rehearsal(show_id))
+
+
+async def rehearsal_owner(r, show_id: str) -> str | None:
+    return await r.get(keys.rehearsal(show_id))

@@ -247,6 +247,11 @@ def host(show_id: str) -> str:
     return f"livecast:show:{show_id}:host"
 
 
+def rehearsal(show_id: str) -> str:
+    """string: the process holding the show's private rehearsal (a lease it renews)"""
+    return f"livecast:show:{show_id}:rehearsal"
+
+
 # zset: show id -> ms (Redis TIME) when the show ends unless its host is (back) on air;
 # the process that holds the host pushes it forward (store/host_lease.py)
 HOST_DEADLINES = "livecast:host_deadlines"
