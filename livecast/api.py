@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from . import hub, jsonbody, outage
-from .appkeys import HUB, METRICS, REDIS, REDIS_HEALTH, SETTINGS
+from . import hub, jsonbody, node_metrics, outage
+from .appkeys import HUB, METRICS, PROCESS_CARD, REDIS, REDIS_HEALTH, SETTINGS
 from .errors import ApiError
 from .links import show_links
 from .store import catalog, sales, sellers
@@ -186,8 +188,14 @@ async def healthz(request: web.Request):
 
 @routes.get("/metrics")
 async def metrics(request: web.Request):
+    """This process's metrics; under ``serve --workers``, every worker's (node_metrics)."""
     m = request.app[METRICS]
-    return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
+    body = m.render()
+    settings = request.app[SETTINGS]
+    if settings.listen_fd is not None and request.query.get("process") != "self":
+        card = request.app[PROCESS_CARD]
+        body = await node_metrics.gather(card.process, body, Path(card.http).parent)
+    return web.Response(body=body, headers={"Content-Type": m.content_type})
 
 
 async def api_fallback(request: web.Request):

@@ -57,7 +57,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=20.0, help="stop after this long (default 20)")
     p.add_argument("--stock", type=int, default=1_000_000, help="units in stock (default 1e6)")
     p.add_argument("--rate", type=float, default=0, help="target buys/s in all (0: closed loop)")
-    p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    p.add_argument(
+        "--load-procs",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) - 1),
+        help="load generator processes",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 17),
+        metavar="N",
+        help="server processes (serve --workers N, default 1)",
+    )
     p.add_argument("--pin", action="store_true", help="server on core 0, load on the others")
     p.add_argument("--no-baseline", action="store_true", help="skip the Lua-on-Redis baseline")
     p.add_argument("--json", dest="json_path", help="write the figures as JSON")
@@ -73,7 +86,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--stock must be 0..1000000000")
     if not 0 <= args.rate <= 100_000:
         p.error("--rate must be 0..100000")
-    args.workers = max(1, min(args.workers, args.clients))
+    args.load_procs = max(1, min(args.load_procs, args.clients))
     return args
 
 
@@ -245,7 +258,9 @@ def run(args: argparse.Namespace) -> dict:
         tmp = Path(tmp)
         redis = RedisProcess(tmp / "redis")
         server = ServerProcess(
-            tmp / "server", env={"REDIS_URL": redis.url}, cpus={0} if args.pin else None
+            tmp / "server",
+            env={"REDIS_URL": redis.url, "LIVECAST_WORKERS": str(args.workers)},
+            cpus={0} if args.pin else None,
         )
         try:
             server.start()
@@ -255,10 +270,13 @@ def run(args: argparse.Namespace) -> dict:
             jobs = [
                 Job(server.base_url, show, sku, n, b, args.rate * n / args.clients,
                     args.seconds, start_at)
-                for n, b in zip(split(args.clients, args.workers),
-                                split(args.buys, args.workers), strict=True)
+                for n, b in zip(split(args.clients, args.load_procs),
+                                split(args.buys, args.load_procs), strict=True)
             ]  # fmt: skip
-            progress(f"{args.workers} workers connecting {args.clients} buyers")
+            progress(
+                f"{args.workers} server process(es); {args.load_procs} load processes "
+                f"connecting {args.clients} buyers"
+            )
             workers = Workers(socketio_worker, jobs, pin=args.pin).start()
             time.sleep(max(0.0, start_at - time.time()))
             progress(f"buying: up to {args.buys} buys or {args.seconds:g} s")

@@ -52,7 +52,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=2000, help="connected clients (default 2000)")
     p.add_argument("--rate", type=float, default=50, help="chat messages/s in (default 50)")
     p.add_argument("--seconds", type=float, default=20, help="measured time (default 20)")
-    p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    p.add_argument(
+        "--load-procs",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) - 1),
+        help="load generator processes",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 17),
+        metavar="N",
+        help="server processes (serve --workers N, default 1)",
+    )
     p.add_argument("--buy-rate", type=float, default=20, help="buys/s alongside (default 20)")
     p.add_argument(
         "--timed",
@@ -223,24 +236,29 @@ def run(args) -> dict:
         tmp = Path(tmp)
         redis = RedisProcess(tmp / "redis", tcp=True)
         server = ServerProcess(
-            tmp / "server", env={"REDIS_URL": redis.url}, cpus={0} if args.pin else None
+            tmp / "server",
+            env={"REDIS_URL": redis.url, "LIVECAST_WORKERS": str(args.workers)},
+            cpus={0} if args.pin else None,
         )
         try:
             server.start()
             show_id, sku = bench_show(redis.url, stock=None)
             progress(f"server {server.base_url} (pid {server.pid}), show {show_id}")
-            per_worker = split(args.clients, args.workers)
+            per_worker = split(args.clients, args.load_procs)
             # joins slow down as the audience grows (every join is a `viewers` update to all)
             connect_budget = max(10.0, args.clients / 25)
             start_at = time.time() + connect_budget
             jobs = [
-                Job(i, server.base_url, show_id, sku, n, args.timed // args.workers,
-                    args.rate / args.workers, args.seconds, args.buy_rate if i == 0 else 0,
+                Job(i, server.base_url, show_id, sku, n, args.timed // args.load_procs,
+                    args.rate / args.load_procs, args.seconds, args.buy_rate if i == 0 else 0,
                     start_at)
                 for i, n in enumerate(per_worker)
             ]  # fmt: skip
             workers = Workers(worker, jobs, pin=args.pin).start()
-            progress(f"{args.workers} workers connecting {args.clients} clients")
+            progress(
+                f"{args.workers} server process(es); {args.load_procs} load processes "
+                f"connecting {args.clients} clients"
+            )
             time.sleep(max(0.0, start_at - time.time()))
             cpu0, wall0 = server.cpu_seconds(), time.monotonic()
             progress(f"sending {args.rate:g} messages/s for {args.seconds:g} s")

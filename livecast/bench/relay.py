@@ -484,7 +484,7 @@ async def processes_cpu(sockets: dict[str, str]) -> dict[str, float]:
             connector = aiohttp.UnixConnector(path=path)
             async with (
                 aiohttp.ClientSession(connector=connector) as s,
-                s.get("http://livecast/metrics") as res,
+                s.get("http://livecast/metrics?process=self") as res,
             ):
                 text = await res.text()
         except (aiohttp.ClientError, OSError):

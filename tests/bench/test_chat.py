@@ -11,7 +11,7 @@ def test_bench_chat_small_run(tmp_path, capsys):
     out_json = tmp_path / "chat.json"
     # 30 msg/s: more chat messages than the 10 chat:batch frames a second a client gets
     argv = ["--clients", "20", "--rate", "30", "--seconds", "2", "--timed", "10",
-            "--workers", "1", "--buy-rate", "5", "--json", str(out_json)]  # fmt: skip
+            "--load-procs", "1", "--buy-rate", "5", "--json", str(out_json)]  # fmt: skip
     assert chat.main(argv) == 0
     out = capsys.readouterr().out
     assert "chat out/s" in out and "frames out/s" in out and "p99 ms" in out

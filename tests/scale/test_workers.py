@@ -248,3 +248,13 @@ async def test_a_rehearsal_reaches_the_hosts_preview_on_another_worker_only(node
     finally:
         for peer in (preview, public, host):
             await peer.close()
+
+
+async def test_metrics_of_the_node_come_from_every_worker(node):
+    server, redis_url = node
+    workers = await workers_up(redis_url, 2)
+    text = http("GET", server.base_url + "/metrics").body.decode()
+    for card in workers:
+        assert f'livecast_whep_sessions{{process="{card["process"]}"}}' in text
+    own = http("GET", server.base_url + "/metrics?process=self").body.decode()
+    assert 'process="' not in own
