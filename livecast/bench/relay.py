@@ -422,7 +422,8 @@ async def ramp(args, mode: str) -> dict:
             figures["mode"] = mode
             if sockets:
                 figures["processes"] = per_process(answers, each0, each1, wall, n,
-                                                   holder(publisher.location))  # fmt: skip
+                                                   holder(publisher.location), track.sent,
+                                                   track.ambiguous)  # fmt: skip
             # the machine's 1-minute load average: other work on a shared host shows here
             figures["loadavg"] = os.getloadavg()[0]
             figures["load_cpu_pct"] = 100 * (own + sum(a["cpu_s"] for a in answers)) / wall
@@ -439,7 +440,8 @@ async def ramp(args, mode: str) -> dict:
                 progress(
                     f"[{mode}]   process {row['process']}{' (host)' if row['host'] else ''}: "
                     f"{row['viewers']} viewers, CPU {fmt_opt(row['cpu_pct'])}%, "
-                    f"{fmt_opt(row['cpu_us_per_packet'], 2)} µs/packet"
+                    f"{fmt_opt(row['cpu_us_per_packet'], 2)} µs/packet, latency p50 "
+                    f"{fmt_opt(row['latency_p50_ms'])} p99 {fmt_opt(row['latency_p99_ms'])} ms"
                 )
             if figures["join_failed"] > max(1, n // 10):
                 progress(f"[{mode}] stopping the ramp: {figures['join_failed']} joins failed "
@@ -495,7 +497,8 @@ async def processes_cpu(sockets: dict[str, str]) -> dict[str, float]:
     return out
 
 
-def per_process(answers, before, after, wall: float, n: int, host: str | None) -> list[dict]:
+def per_process(answers, before, after, wall: float, n: int, host: str | None,
+                sent: dict, ambiguous: set) -> list[dict]:  # fmt: skip
     """Per server process: its viewers, its CPU, and its CPU per RTP packet it sent
     (its light viewers' packets, scaled to all its viewers)."""
     light = [v for a in answers for v in a["light"]]
@@ -506,9 +509,12 @@ def per_process(answers, before, after, wall: float, n: int, host: str | None) -
         share = len(mine) / len(light) if light else 0
         viewers = round(share * n)
         cpu = 100 * (after[process] - before.get(process, after[process])) / wall
+        latencies = [(t - sent[key]) * 1000 for v in mine for key, t in v["starts"]
+                     if key in sent and key not in ambiguous]  # fmt: skip
         rows.append({
             "process": process, "host": process == host, "viewers": viewers,
-            "cpu_pct": cpu,
+            "cpu_pct": cpu, "latency_p50_ms": percentile(latencies, 50),
+            "latency_p99_ms": percentile(latencies, 99),
             "cpu_us_per_packet": cpu / 100 * wall * 1e6 / packets if packets else None,
         })  # fmt: skip
     return rows

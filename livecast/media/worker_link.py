@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 SUB, UNSUB, PLI, HELLO, FRAME, GONE = 1, 2, 3, 4, 5, 6
 KINDS = ("video", "audio")
 MAX_MESSAGE = 8 * 1024 * 1024  # a frame far above any real one: the peer is broken
-MAX_BUFFERED = 4 * 1024 * 1024  # bytes waiting for one subscriber before video is dropped
+MAX_BUFFERED = 256 * 1024  # bytes waiting for one subscriber before video is dropped (~2 s)
 HELLO_TIMEOUT = 3.0
 
 _U32 = struct.Struct("!I")
