@@ -16,6 +16,7 @@ from ..errors import ApiError
 from ..outage import describe, is_redis_error
 from ..store import catalog, host_lease, keys
 from ..store.errors import Conflict, StoreError
+from .edge import EdgeFeed
 from .feeds import Feeds
 from .hook import SessionHook
 from .recorder import Recorder, recording_url
@@ -327,8 +328,12 @@ class MediaPlane:
             self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": status})
 
     # viewers
-    async def watch(self, show: str, offer: str, *, preview: bool = False) -> WhepSession:
-        if len(self.whep) >= self.settings.max_viewers:
+    async def watch(
+        self, show: str, offer: str, *, preview: bool = False, edge: str | None = None
+    ) -> WhepSession:
+        """A WHEP viewer; ``edge``: the node whose feed this is (media/edge.py), which
+        passes the viewer limit but only gets a public broadcast received here."""
+        if edge is None and len(self.whep) >= self.settings.max_viewers:
             raise ApiError(
                 503,
                 "at_capacity",
@@ -342,6 +347,12 @@ class MediaPlane:
                 await self.feeds.ensure(relay)  # the host may be in another process
             finally:
                 relay.pending -= 1
+        if edge is not None and not self._origin_of(relay):
+            raise ApiError(
+                409,
+                "not_origin",
+                "this node does not receive this show's broadcast from its host",
+            )
         offered = offered_video_codecs(offer)
         if relay.video_codec is not None:
             codec = relay.video_codec
@@ -379,6 +390,14 @@ class MediaPlane:
         relay.viewers.add(session)
         self._update_gauges()
         return session
+
+    @staticmethod
+    def _origin_of(relay: ShowRelay) -> bool:
+        """This node has the show's public broadcast: its host in this process, or a
+        feed from a process of this node (never another node's feed, never a rehearsal)."""
+        if relay.host is not None:
+            return not relay.private
+        return relay.feed is not None and not isinstance(relay.feed, EdgeFeed)
 
     def viewer_ended(self, session: WhepSession, reason: str) -> None:
         self._spawn(self.stop_viewer(session))
