@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import secrets
 import statistics
 import tempfile
@@ -168,6 +169,8 @@ async def run(args) -> dict:
         w0 = time.monotonic()
         await asyncio.sleep(args.seconds)
         wall = time.monotonic() - w0
+        # the machine's 1-minute load average: other work on a shared host shows here
+        loadavg = os.getloadavg()[0]
         cpu = [100 * (node.cpu_seconds() - c) / wall for node, c in zip(nodes, cpu0, strict=True)]
         answers = await asyncio.gather(*(w.all("collect", timeout=120) for w in workers.values()))
         per_node = [
@@ -195,6 +198,7 @@ async def run(args) -> dict:
         "publisher_kbps": pub_kbps,
         "nodes": per_node,
         "hop": hop,
+        "loadavg": loadavg,
         "target_hop_p99_ms": TARGET_HOP_P99_MS,
     }
 
@@ -217,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(
         f"bench cascade: VP8 {args.size} {data['publisher_fps']:.1f} fps "
         f"{data['publisher_kbps']:.0f} kbit/s + Opus on node A; {args.viewers} viewers on A "
-        f"and {args.viewers} on B (through B's edge feed); {args.seconds:g} s window",
+        f"and {args.viewers} on B (through B's edge feed); {args.seconds:g} s window; "
+        f"load average {data['loadavg']:.2f}",
         [*data["nodes"], hop],
         COLUMNS,
     )
