@@ -44,6 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--bitrate", type=int, default=1_000_000, help="VP8 target bits/s")
     p.add_argument("--decoding", type=int, default=1, help="viewers per node that decode")
     p.add_argument("--workers", type=int, default=1, help="load generator processes per node")
+    p.add_argument("--pin", action="store_true", help="both nodes on core 0, load on the others")
     p.add_argument("--join-concurrency", type=int, default=8, help="joins in flight per worker")
     p.add_argument("--json", dest="json_path", help="write the figures as JSON")
     args = p.parse_args(argv)
@@ -113,14 +114,16 @@ def hop_figures(a: dict, b: dict) -> dict:
     }
 
 
-def start_nodes(tmp: Path, redis_url: str, token: str, max_viewers: int) -> list[ServerProcess]:
+def start_nodes(
+    tmp: Path, redis_url: str, token: str, max_viewers: int, pin: bool
+) -> list[ServerProcess]:
     secret = secrets.token_urlsafe(32)
     nodes = []
     for name in ("a", "b"):
         env = {"REDIS_URL": redis_url, "LIVECAST_SECRET": secret, "LIVECAST_WORKERS": "1",
                "LIVECAST_ADMIN_TOKEN": token,
                "LIVECAST_MAX_VIEWERS": str(max_viewers)}  # fmt: skip
-        node = ServerProcess(tmp / name, env=env)
+        node = ServerProcess(tmp / name, env=env, cpus={0} if pin else None)
         node.env["LIVECAST_NODE_URL"] = node.base_url
         nodes.append(node)
     for node in nodes:
@@ -129,6 +132,10 @@ def start_nodes(tmp: Path, redis_url: str, token: str, max_viewers: int) -> list
 
 
 async def run(args) -> dict:
+    if args.pin:  # this process (the publisher) off the nodes' core too
+        cpus = os.sched_getaffinity(0)
+        if len(cpus) > 1:
+            os.sched_setaffinity(0, cpus - {0})
     tmp = tempfile.TemporaryDirectory(prefix="livecast-bench-cascade-")
     token = secrets.token_urlsafe(24)
     redis = None
@@ -137,7 +144,7 @@ async def run(args) -> dict:
     workers: dict[str, Workers] = {}
     try:
         redis = RedisProcess(Path(tmp.name) / "redis", tcp=True)
-        nodes = start_nodes(Path(tmp.name), redis.tcp_url, token, args.viewers + 10)
+        nodes = start_nodes(Path(tmp.name), redis.tcp_url, token, args.viewers + 10, args.pin)
         a, b = nodes
         progress(f"node A {a.base_url} pid {a.pid}, node B {b.base_url} pid {b.pid}, "
                  f"redis {redis.tcp_url}")  # fmt: skip
@@ -159,7 +166,7 @@ async def run(args) -> dict:
                  f"{pub_kbps:.0f} kbit/s + Opus")  # fmt: skip
         joins = {}
         for name, node in (("A", a), ("B", b)):
-            workers[name] = Workers(args.workers, node.base_url, show, args.decoding, False)
+            workers[name] = Workers(args.workers, node.base_url, show, args.decoding, args.pin)
             progress(f"joining {args.viewers} viewers on {name}")
             joins[name], _ = await workers[name].grow_to(args.viewers, args.join_concurrency)
         await asyncio.sleep(args.warmup)
