@@ -104,8 +104,13 @@ def hop_figures(a: dict, b: dict) -> dict:
         for key, times in a["arrivals"].items()
         if key in b["arrivals"]
     ]
+    histogram: dict[str, int] = {}
+    for hop in hops:  # 5 ms bins, to tell scheduling noise from a held frame (33 ms)
+        low = int(hop // 5) * 5
+        histogram[f"{low}..{low + 5}"] = histogram.get(f"{low}..{low + 5}", 0) + 1
     return {
         "node": "hop B-A",
+        "histogram_ms": dict(sorted(histogram.items(), key=lambda kv: int(kv[0].split("..")[0]))),
         "latency_p50_ms": percentile(hops, 50),
         "latency_p95_ms": percentile(hops, 95),
         "latency_p99_ms": percentile(hops, 99),
