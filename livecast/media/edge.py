@@ -13,9 +13,12 @@ the show, the node and the time under the shared ``LIVECAST_SECRET`` (valid for
 - answers ``401 bad_edge`` to a signature that does not match (nodes with different
   secrets: the misconfiguration is loud, not a silent viewer);
 - answers ``409 not_origin`` unless it receives the show's public broadcast itself (its
-  host, or a feed from a process of its own node): an edge never feeds from another edge
-  (no loops when two nodes read a moving lease differently), and never gets a rehearsal,
-  which is private to the host's own players (and has no lease, so no edge asks for one);
+  host, or a feed from a process of its own node), checked before it makes any feed of
+  its own: an edge never feeds from another edge (no loops when two nodes read a moving
+  lease differently), and never gets a rehearsal, which is private to the host's own
+  players (and has no lease, so no edge asks for one);
+- answers ``409 same_node`` to a request signed by its own node (a ``LIVECAST_NODE_URL``
+  that points back at the node asking);
 - does not count the edge against ``LIVECAST_MAX_VIEWERS``: it carries a whole node's
   audience.
 

@@ -11,10 +11,10 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from .. import hub
-from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, REDIS_HEALTH, SETTINGS
+from ..appkeys import HUB, METRICS, PROCESS_CARD, PROCESS_ID, REDIS, REDIS_HEALTH, SETTINGS
 from ..errors import ApiError
 from ..outage import describe, is_redis_error
-from ..store import catalog, host_lease, keys
+from ..store import catalog, host_lease, keys, processes
 from ..store.errors import Conflict, StoreError
 from .edge import EdgeFeed
 from .feeds import Feeds
@@ -340,6 +340,8 @@ class MediaPlane:
                 "this server has as many viewers as it takes",
                 headers={"Retry-After": str(self.options.retry_after)},
             )
+        if edge is not None:
+            await self._check_edge(show, edge)
         relay = self.relay(show)
         if relay.host is None:
             relay.pending += 1  # kept while the feed connects
@@ -348,6 +350,7 @@ class MediaPlane:
             finally:
                 relay.pending -= 1
         if edge is not None and not self._origin_of(relay):
+            await self._forget_if_idle(show)
             raise ApiError(
                 409,
                 "not_origin",
@@ -390,6 +393,29 @@ class MediaPlane:
         relay.viewers.add(session)
         self._update_gauges()
         return session
+
+    async def _check_edge(self, show: str, edge: str) -> None:
+        """Before any feed is made for it: another node's edge is fed only by the node
+        whose process holds the show's public broadcast (409 otherwise)."""
+        node = self.app[PROCESS_CARD].node
+        if edge == node:
+            raise ApiError(
+                409,
+                "same_node",
+                "this node asked itself for the show: the LIVECAST_NODE_URL of the node "
+                "holding the host points back here",
+            )
+        relay = self.relays.get(show)
+        if relay is not None and relay.host is not None:
+            if relay.private:
+                raise ApiError(409, "not_origin", "this show is in a private rehearsal")
+            return
+        owner = await self.feeds.owner(show)
+        card = await processes.card(self.app[REDIS], owner) if owner else None
+        if card is None or card.get("node") != node:
+            raise ApiError(
+                409, "not_origin", "this node does not receive this show's broadcast from its host"
+            )
 
     @staticmethod
     def _origin_of(relay: ShowRelay) -> bool:

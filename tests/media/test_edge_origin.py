@@ -6,10 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection
 
+from livecast.appkeys import PROCESS_CARD
 from livecast.media.aiortc_tap import gathering
 from livecast.media.edge import EDGE_HEADER, MAX_AGE, sign_edge, verify_edge
+from livecast.store import host_lease, processes
 
 pytestmark = pytest.mark.media
 
@@ -93,3 +96,37 @@ async def test_the_origin_feeds_an_edge_only_its_public_broadcast(
     assert status == 201, answer  # an edge carries a node's audience: not counted
     assert "m=video" in answer and "VP8/90000" in answer
     assert len(plane.whep) == 2
+
+
+async def test_an_edge_is_not_fed_from_a_feed_nor_from_its_own_node(
+    client, settings, show, offers, plane, r, aiohttp_server
+):
+    show_id = show["show"]["id"]
+    # the host is on a third node C (its lease and card in Redis, its URL a real server
+    # that notes every request): this node would only relay a relay, so it refuses
+    # before asking C for anything
+    asked = []
+
+    async def node_c(request):
+        asked.append(request.path)
+        return web.Response(status=503)
+
+    c_app = web.Application()
+    c_app.router.add_route("*", "/{tail:.*}", node_c)
+    c = await aiohttp_server(c_app)
+    card = {"node": "node-c", "url": str(c.make_url("")).rstrip("/"), "media": "", "http": ""}
+    await processes.renew(r, "proc-c", card)
+    await host_lease.renew(r, show_id, "proc-c", "session-c")
+    signed = sign_edge(settings.secret, show_id, "node-b")
+    status, body = await whep(client, show_id, await offers(), signed)
+    assert (status, body["error"]) == (409, "not_origin")
+    assert asked == [] and show_id not in plane.relays  # no feed tried, nothing left
+    # (a viewer there is fed from C: the only request C sees)
+    assert (await whep(client, show_id, await offers()))[0] == 201
+    assert asked == [f"/whep/{show_id}"]
+    # a node whose LIVECAST_NODE_URL points back at itself is told so
+    own = client.server.app[PROCESS_CARD].node
+    itself = sign_edge(settings.secret, show_id, own)
+    status, body = await whep(client, show_id, await offers(), itself)
+    assert (status, body["error"]) == (409, "same_node")
+    assert "LIVECAST_NODE_URL" in body["message"]
