@@ -208,3 +208,32 @@ async def test_chat_and_buys_cross_nodes(nodes, live_show, closing):
     assert ack["ok"], ack
     sales = await on_a.wait_for("sales", lambda s: s["kimchi-1kg"]["sold"] == 2)
     assert sales["kimchi-1kg"]["remaining"] == 98
+
+
+async def test_the_host_moving_to_the_other_node_turns_the_feed_around(nodes, show, closing):
+    a, b = nodes
+    show_id = show["show"]["id"]
+    first, _ = await go_live(closing, a, show)
+    on_a = await watch(closing, a, show_id)
+    on_b = await watch(closing, b, show_id)
+    assert await on_a.wait_frames(10) >= 10 and await on_b.wait_frames(10) >= 10
+
+    # the host's connection to A drops (no DELETE) and it comes back through B
+    await first.close(delete=False)
+    again, _ = await go_live(closing, b, show)
+    moved = time.monotonic()
+    # B plays the host directly; A now gets the show from B (its own edge feed)
+    assert await on_b.wait_frames(20, since=moved) >= 20
+    assert await on_a.wait_frames(20, since=moved) >= 20
+    after_a = [c for t, c in on_a.got.video if t >= moved and c is not None]
+    after_b = [c for t, c in on_b.got.video if t >= moved and c is not None]
+    assert increasing(after_a[-10:]) and increasing(after_b[-10:])
+    assert 0 <= again.video.count - after_a[-1] < 40  # the new host's pictures on A
+
+    async def turned_around():
+        return (
+            await a.metric("livecast_whep_sessions") == 1  # A's viewer
+            and await b.metric("livecast_whep_sessions") == 2  # B's viewer and A's feed
+        )
+
+    await until(turned_around, 10, "A's feed comes from B, B's old feed from A is gone")
