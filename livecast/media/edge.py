@@ -132,8 +132,9 @@ class EdgeFeed:
         self._started = time.monotonic()
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
         # viewers already here (a feed that came back): resume at the next keyframe
-        for viewer in list(relay.viewers):
-            viewer.host_changed(self.video_codec)
+        if relay.host is None:  # (a host that went live here meanwhile has them)
+            for viewer in list(relay.viewers):
+                viewer.host_changed(self.video_codec)
 
     async def _post(self, offer: str) -> str:
         settings = self._plane.settings
