@@ -1,5 +1,5 @@
-"""Benchmarks behind ``livecast bench relay|buy|chat|soak|page``: they print figures, they are not
-tests.
+"""Benchmarks behind ``livecast bench relay|buy|chat|soak|page|cascade``: they print figures,
+they are not tests.
 
 Every load loop is bounded in count and time and sends traffic to 127.0.0.1 only.
 """
@@ -15,12 +15,13 @@ BENCHES = {
     "chat": "M clients, R messages/s: delivery latency with sales/viewers traffic",
     "soak": "M minutes of churn: server RSS, fds, asyncio tasks, Redis memory over time",
     "page": "the watch page in Chromium: bytes, module depth, first frame (slow network too)",
+    "cascade": "two nodes, one publisher, N viewers on each: the latency the hop adds",
 }
 
 
 def usage() -> str:
     lines = [f"usage: livecast bench {{{','.join(BENCHES)}}} [--help] [...]", ""]
-    lines += [f"  {name:<6} {about}" for name, about in BENCHES.items()]
+    lines += [f"  {name:<7} {about}" for name, about in BENCHES.items()]
     return "\n".join(lines)
 
 

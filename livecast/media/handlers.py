@@ -12,6 +12,7 @@ from .. import routing
 from ..appkeys import REDIS, SETTINGS
 from ..errors import ApiError
 from ..store import catalog
+from .edge import EDGE_HEADER, verify_edge
 from .ice import link_headers
 from .recorder import FILE_RE, list_recordings
 from .state import MEDIA
@@ -112,7 +113,18 @@ async def whep_post(request: web.Request) -> web.Response:
     preview = key is not None and (
         await catalog.role_for_key(request.app[REDIS], show, key) == "host"
     )
-    session = await request.app[MEDIA].watch(show, offer, preview=preview)
+    # another node's feed of the show (media/edge.py), signed with the shared secret
+    edge = request.headers.get(EDGE_HEADER)
+    if edge is not None:
+        edge = verify_edge(request.app[SETTINGS].secret or "", show, edge)
+        if edge is None:
+            raise ApiError(
+                401,
+                "bad_edge",
+                f"the {EDGE_HEADER} signature does not match or is too old: give every "
+                "node the same LIVECAST_SECRET and a synchronised clock",
+            )
+    session = await request.app[MEDIA].watch(show, offer, preview=preview, edge=edge)
     return created(request, "whep", show, session)
 
 

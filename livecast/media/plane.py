@@ -11,11 +11,12 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from .. import hub, routing
-from ..appkeys import HUB, METRICS, PROCESS_ID, REDIS, REDIS_HEALTH, SETTINGS
+from ..appkeys import HUB, METRICS, PROCESS_CARD, PROCESS_ID, REDIS, REDIS_HEALTH, SETTINGS
 from ..errors import ApiError
 from ..outage import describe, is_redis_error
-from ..store import catalog, host_lease, keys
+from ..store import catalog, host_lease, keys, processes
 from ..store.errors import Conflict, StoreError
+from .edge import EdgeFeed
 from .feeds import Feeds
 from .hook import SessionHook
 from .recorder import Recorder, recording_url
@@ -339,14 +340,20 @@ class MediaPlane:
             self.app[HUB].publish(show, hub.SHOW_STATUS, {"status": status})
 
     # viewers
-    async def watch(self, show: str, offer: str, *, preview: bool = False) -> WhepSession:
-        if len(self.whep) >= self.settings.max_viewers:
+    async def watch(
+        self, show: str, offer: str, *, preview: bool = False, edge: str | None = None
+    ) -> WhepSession:
+        """A WHEP viewer; ``edge``: the node whose feed this is (media/edge.py), which
+        passes the viewer limit but only gets a public broadcast received here."""
+        if edge is None and len(self.whep) >= self.settings.max_viewers:
             raise ApiError(
                 503,
                 "at_capacity",
                 "this server has as many viewers as it takes",
                 headers={"Retry-After": str(self.options.retry_after)},
             )
+        if edge is not None:
+            await self._check_edge(show, edge)
         relay = self.relay(show)
         if relay.host is None:
             relay.pending += 1  # kept while the feed connects
@@ -354,6 +361,13 @@ class MediaPlane:
                 await self.feeds.ensure(relay)  # the host may be in another process
             finally:
                 relay.pending -= 1
+        if edge is not None and not self._origin_of(relay):
+            await self._forget_if_idle(show)
+            raise ApiError(
+                409,
+                "not_origin",
+                "this node does not receive this show's broadcast from its host",
+            )
         offered = offered_video_codecs(offer)
         if relay.video_codec is not None:
             codec = relay.video_codec
@@ -392,6 +406,38 @@ class MediaPlane:
         relay.viewers.add(session)
         self._update_gauges()
         return session
+
+    async def _check_edge(self, show: str, edge: str) -> None:
+        """Before any feed is made for it: another node's edge is fed only by the node
+        whose process holds the show's public broadcast (409 otherwise)."""
+        node = self.app[PROCESS_CARD].node
+        if edge == node:
+            raise ApiError(
+                409,
+                "same_node",
+                "this node asked itself for the show: the LIVECAST_NODE_URL of the node "
+                "holding the host points back here",
+            )
+        relay = self.relays.get(show)
+        if relay is not None and relay.host is not None:
+            if relay.private:
+                raise ApiError(409, "not_origin", "this show is in a private rehearsal")
+            return
+        owner, private = await self.feeds.owner(show)
+        card = await processes.card(self.app[REDIS], owner) if owner and not private else None
+        if card is None or card.get("node") != node:
+            raise ApiError(
+                409, "not_origin", "this node does not receive this show's broadcast from its host"
+            )
+
+    @staticmethod
+    def _origin_of(relay: ShowRelay) -> bool:
+        """This node has the show's public broadcast: its host in this process, or a
+        feed from a process of this node (never another node's feed, never a rehearsal)."""
+        if relay.host is not None:
+            return not relay.private
+        feed = relay.feed
+        return feed is not None and not isinstance(feed, EdgeFeed) and not relay.private
 
     def viewer_ended(self, session: WhepSession, reason: str) -> None:
         self._spawn(self.stop_viewer(session))
