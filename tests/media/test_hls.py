@@ -1,0 +1,152 @@
+"""HLS: an H.264 host's frames packaged as low-latency HLS, served by any process of the node."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import time
+
+import av
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from livecast.app import create_app
+from livecast.media.hls import playlist
+
+pytestmark = pytest.mark.media
+
+PART_RE = re.compile(
+    r'#EXT-X-PART:DURATION=([0-9.]+),URI="(part[0-9]+\.[0-9]+\.m4s)"(,INDEPENDENT=YES)?'
+)
+
+
+async def wait_playlist(client, show_id, *, segments: int, timeout: float = 15.0) -> str:
+    """The live playlist once it lists ``segments`` complete segments."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(f"/hls/{show_id}/index.m3u8")
+        if response.status == 200:
+            text = await response.text()
+            if text.count("#EXTINF") >= segments:
+                return text
+        assert time.monotonic() < deadline, f"no playlist with {segments} segments in time"
+        await asyncio.sleep(0.1)
+
+
+def decoded_frames(init: bytes, media: bytes) -> tuple[int, int]:
+    """Video frames decoded (and audio packets read) from an init segment + a part."""
+    frames = audio = 0
+    with av.open(io.BytesIO(init + media)) as container:
+        video = container.streams.video[0]
+        assert video.codec_context.name == "h264"
+        for packet in container.demux():
+            if packet.stream.type == "audio" and packet.size:
+                audio += 1
+            elif packet.stream.type == "video":
+                frames += len(packet.decode())
+    return frames, audio
+
+
+async def test_h264_show_is_packaged_as_ll_hls_served_by_any_process(
+    client, base_url, show, peers, settings
+):
+    show_id = show["show"]["id"]
+    host = peers.publisher(base_url, show_id, show["host_key"], codec="H264", fps=30)
+    assert (await host.start()).status == 201
+    await host.wait_connected()
+
+    text = await wait_playlist(client, show_id, segments=2)
+    response = await client.get(f"/hls/{show_id}/index.m3u8")
+    assert response.headers["Content-Type"].startswith("application/vnd.apple.mpegurl")
+    assert response.headers["Cache-Control"] == "max-age=1"
+    assert "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5" in text
+    assert "#EXT-X-PART-INF:PART-TARGET=0.5" in text
+    parts = PART_RE.findall(text)
+    assert parts and all(float(d) <= 0.5 for d, _, _ in parts)
+    durations = [float(d) for d in re.findall(r"#EXTINF:([0-9.]+),", text)]
+    assert durations and all(d <= 2.0 for d in durations), text
+    # every segment starts with an independent part
+    for match in re.finditer(r"#EXT-X-PROGRAM-DATE-TIME:.*\n#EXT-X-PART:[^\n]*", text):
+        assert "INDEPENDENT=YES" in match.group(0), text
+
+    # init + one independent part decode (the video was not re-encoded: H.264 as sent)
+    init_uri = re.search(r'#EXT-X-MAP:URI="([^"]+)"', text).group(1)
+    init = await client.get(f"/hls/{show_id}/{init_uri}")
+    assert init.status == 200 and init.headers["Content-Type"] == "video/mp4"
+    assert "immutable" in init.headers["Cache-Control"]
+    part_uri = next(uri for _, uri, independent in parts if independent)
+    part = await client.get(f"/hls/{show_id}/{part_uri}")
+    assert part.status == 200 and "immutable" in part.headers["Cache-Control"]
+    frames, audio = decoded_frames(await init.read(), await part.read())
+    assert frames >= 5 and audio >= 5
+
+    # a second process of the node (another app on the same data dir and Redis) answers a
+    # blocking reload only once the next part exists
+    async with TestClient(TestServer(create_app(settings))) as other:
+        latest = await other.get(f"/hls/{show_id}/index.m3u8")
+        edge = playlist.read_edge(await latest.text())
+        msn, index = edge.last_part
+        started = time.monotonic()
+        blocked = await other.get(
+            f"/hls/{show_id}/index.m3u8", params={"_HLS_msn": str(msn), "_HLS_part": str(index + 1)}
+        )
+        waited = time.monotonic() - started
+        assert blocked.status == 200
+        after = playlist.read_edge(await blocked.text())
+        assert after.last_part >= (msn, index + 1)
+        assert waited > 0.05, f"answered after {waited:.3f} s: it did not wait"
+        # the segment it names is there too, from this process
+        name = playlist.part_name(*after.last_part)
+        assert (await other.get(f"/hls/{show_id}/{name}")).status == 200
+        too_far = await other.get(f"/hls/{show_id}/index.m3u8", params={"_HLS_msn": str(msn + 10)})
+        assert too_far.status == 400 and (await too_far.json())["error"] == "bad_reload"
+        for params in ({"_HLS_part": "1"}, {"_HLS_msn": "-1"}, {"_HLS_msn": "x"}):
+            bad = await other.get(f"/hls/{show_id}/index.m3u8", params=params)
+            assert bad.status == 400, params
+
+    # vod only after the show
+    early = await client.get(f"/hls/{show_id}/vod.m3u8")
+    assert early.status == 404 and (await early.json())["error"] == "not_ended"
+    assert (await host.delete()) == 200
+    ended = await (await client.get(f"/hls/{show_id}/index.m3u8")).text()
+    assert ended.rstrip().endswith("#EXT-X-ENDLIST")
+    vod = await client.get(f"/hls/{show_id}/vod.m3u8")
+    assert vod.status == 200
+    vod_text = await vod.text()
+    assert "#EXT-X-PLAYLIST-TYPE:VOD" in vod_text and vod_text.rstrip().endswith("#EXT-X-ENDLIST")
+    segments = re.findall(r"^(seg[0-9]+\.m4s)$", vod_text, re.M)
+    assert len(segments) >= 2
+    vod_init = re.search(r'#EXT-X-MAP:URI="([^"]+)"', vod_text).group(1)
+    init_bytes = await (await client.get(f"/hls/{show_id}/{vod_init}")).read()
+    segment = await client.get(f"/hls/{show_id}/{segments[-1]}")
+    assert segment.status == 200
+    frames, _ = decoded_frames(init_bytes, await segment.read())
+    assert frames >= 5
+    # the part files went (only what vod needs is kept), private like the data dir
+    folder = settings.data_dir / "hls" / show_id
+    assert not list(folder.glob("part*"))
+    assert folder.stat().st_mode & 0o077 == 0
+
+
+async def test_no_hls_for_vp8_unknown_shows_and_bad_names(client, base_url, show, peers):
+    show_id = show["show"]["id"]
+    host = peers.publisher(base_url, show_id, show["host_key"], codec="VP8")
+    assert (await host.start()).status == 201
+    await host.wait_connected()
+    await asyncio.sleep(0.5)
+    response = await client.get(f"/hls/{show_id}/index.m3u8")
+    assert response.status == 404
+    assert (await response.json())["error"] == "no_hls"
+    unknown = await client.get("/hls/no-such-show/index.m3u8")
+    assert (await unknown.json())["error"] == "unknown_show"
+    for path in (
+        f"/hls/{show_id}/seg1.m4s",
+        f"/hls/{show_id}/..%2Findex.m3u8",
+        f"/hls/{show_id}/part1.m4s.tmp",
+        "/hls/BAD_ID/index.m3u8",
+        "/hls/BAD_ID/init0.mp4",
+    ):
+        bad = await client.get(path)
+        assert bad.status == 404, path
+        assert (await bad.json())["error"] in ("unknown_part", "unknown_show"), path
