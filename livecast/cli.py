@@ -429,7 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--reset", action="store_true", required=True)
     t.set_defaults(fn=cmd_admin_token)
 
-    b = sub.add_parser("bench", help="benchmarks: relay, buy, chat, soak", add_help=False)
+    b = sub.add_parser(
+        "bench", help="benchmarks: relay, buy, chat, soak, page, hls", add_help=False
+    )
     b.add_argument("bench_args", nargs=argparse.REMAINDER)
     b.set_defaults(fn=cmd_bench)
     return p

@@ -1,5 +1,5 @@
-"""Benchmarks behind ``livecast bench relay|buy|chat|soak|page``: they print figures, they are not
-tests.
+"""Benchmarks behind ``livecast bench relay|buy|chat|soak|page|hls``: they print figures,
+they are not tests.
 
 Every load loop is bounded in count and time and sends traffic to 127.0.0.1 only.
 """
@@ -15,6 +15,7 @@ BENCHES = {
     "chat": "M clients, R messages/s: delivery latency with sales/viewers traffic",
     "soak": "M minutes of churn: server RSS, fds, asyncio tasks, Redis memory over time",
     "page": "the watch page in Chromium: bytes, module depth, first frame (slow network too)",
+    "hls": "M LL-HLS players through an nginx cache: req/s, origin CPU, behind live p50/p99",
 }
 
 

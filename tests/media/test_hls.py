@@ -7,11 +7,13 @@ import io
 import re
 import time
 
+import aiohttp
 import av
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from livecast.app import create_app
+from livecast.devtools.nginx import NginxCache
 from livecast.media.hls import playlist
 
 pytestmark = pytest.mark.media
@@ -150,3 +152,86 @@ async def test_no_hls_for_vp8_unknown_shows_and_bad_names(client, base_url, show
         bad = await client.get(path)
         assert bad.status == 404, path
         assert (await bad.json())["error"] in ("unknown_part", "unknown_show"), path
+
+
+async def test_an_nginx_cache_serves_the_origin_bytes_and_holds_blocking_reloads(
+    client, base_url, show, peers, tmp_path
+):
+    show_id = show["show"]["id"]
+    host = peers.publisher(base_url, show_id, show["host_key"], codec="H264", fps=30)
+    assert (await host.start()).status == 201
+    await host.wait_connected()
+    upstream = f"127.0.0.1:{client.server.port}"
+    loop = asyncio.get_running_loop()
+    cache = await loop.run_in_executor(None, NginxCache(tmp_path / "nginx", upstream).start)
+    try:
+        async with aiohttp.ClientSession(cache.base_url) as edge:
+            text = await wait_playlist(client, show_id, segments=1)
+            part = PART_RE.findall(text)[-1][1]
+            origin = await (await client.get(f"/hls/{show_id}/{part}")).read()
+            statuses = []
+            for _ in range(2):
+                async with edge.get(f"/hls/{show_id}/{part}") as res:
+                    assert res.status == 200
+                    assert "immutable" in res.headers["Cache-Control"]
+                    assert await res.read() == origin
+                    statuses.append(res.headers["X-Cache-Status"])
+            assert statuses == ["MISS", "HIT"]
+
+            # many players ask for the next part at once: one request waits at the origin,
+            # the others on nginx's cache lock, and they all get the same playlist
+            async with edge.get(f"/hls/{show_id}/index.m3u8") as res:
+                assert res.headers["Cache-Control"] == "max-age=1"
+                last = playlist.read_edge(await res.text()).last_part
+            params = {"_HLS_msn": str(last[0]), "_HLS_part": str(last[1] + 1)}
+
+            async def reload():
+                async with edge.get(f"/hls/{show_id}/index.m3u8", params=params) as res:
+                    return res.status, res.headers.get("X-Cache-Status"), await res.read()
+
+            started = time.monotonic()
+            answers = await asyncio.gather(*(reload() for _ in range(20)))
+            waited = time.monotonic() - started
+            assert waited > 0.05
+            assert {status for status, _, _ in answers} == {200}
+            assert len({body for _, _, body in answers}) == 1
+            assert playlist.read_edge(answers[0][2].decode()).last_part >= (last[0], last[1] + 1)
+            kinds = [kind for _, kind, _ in answers]
+            assert kinds.count("MISS") == 1, kinds  # the others came from the cache
+            async with edge.get(f"/hls/{show_id}/index.m3u8", params=params) as res:
+                assert res.headers["X-Cache-Status"] == "HIT"
+    finally:
+        await loop.run_in_executor(None, cache.stop)
+
+
+async def test_a_host_that_comes_back_continues_the_playlist_after_a_discontinuity(
+    client, base_url, show, peers, plane
+):
+    plane.options.stale_after = 0.5
+    show_id = show["show"]["id"]
+    first = peers.publisher(base_url, show_id, show["host_key"], codec="H264", fps=30)
+    assert (await first.start()).status == 201
+    await first.wait_connected()
+    before = await wait_playlist(client, show_id, segments=1)
+    await first.close(delete=False)  # gone without a word: the show stays live (grace)
+    await asyncio.sleep(1.0)
+    again = peers.publisher(base_url, show_id, show["host_key"], codec="H264", fps=30)
+    assert (await again.start()).status == 201
+    await again.wait_connected()
+    deadline = time.monotonic() + 15
+    while True:
+        text = await (await client.get(f"/hls/{show_id}/index.m3u8")).text()
+        if "#EXT-X-DISCONTINUITY" in text and "#EXT-X-PART:" in text.split("DISCONTINUITY")[1]:
+            break
+        assert time.monotonic() < deadline, text
+        await asyncio.sleep(0.1)
+    maps = re.findall(r'#EXT-X-MAP:URI="(init[0-9]+\.mp4)"', text)
+    assert len(maps) == 2 and maps[0] != maps[1]
+    assert "#EXT-X-ENDLIST" not in text
+    # the media sequence goes on: the first session's segments keep their numbers
+    first_msn = int(re.search(r"#EXT-X-MEDIA-SEQUENCE:([0-9]+)", before).group(1))
+    assert int(re.search(r"#EXT-X-MEDIA-SEQUENCE:([0-9]+)", text).group(1)) >= first_msn
+    after = playlist.read_edge(text)
+    assert after.last_part[0] > playlist.read_edge(before).last_part[0]
+    for uri in maps:
+        assert (await client.get(f"/hls/{show_id}/{uri}")).status == 200
