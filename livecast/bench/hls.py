@@ -46,6 +46,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--height", type=int, default=360)
     p.add_argument("--nginx-workers", type=int, default=1)
     p.add_argument("--json", help="write the figures to this file")
+    p.add_argument(
+        "--packager",
+        action="store_true",
+        help="only the packager: CPU to package --seconds of H.264 + Opus (no server)",
+    )
     args = p.parse_args(argv)
     if not 1 <= args.viewers <= 20000:
         p.error("--viewers must be 1..20000")
@@ -103,6 +108,20 @@ class Connection(asyncio.Protocol):
         return await asyncio.wait_for(self.waiter, timeout)
 
 
+_parsed: dict[bytes, list] = {}
+
+
+def parse_cached(body: bytes) -> list[tuple[int, int, float]]:
+    """:func:`parse_playlist`, once per distinct playlist in the process (the players of a
+    process get the same few playlists: the load generator's CPU goes to HTTP)."""
+    parts = _parsed.get(body)
+    if parts is None:
+        if len(_parsed) > 256:
+            _parsed.clear()
+        parts = _parsed[body] = parse_playlist(body.decode())
+    return parts
+
+
 def parse_playlist(text: str) -> list[tuple[int, int, float]]:
     """``(msn, part, wall clock of the part's end)`` for every part listed."""
     out = []
@@ -140,7 +159,7 @@ async def player(host: str, port: int, show: str, delay: float, window, stats: d
                 last = None
                 await asyncio.sleep(0.5)
                 continue
-            parts = parse_playlist(body.decode())
+            parts = parse_cached(body)
             if not parts:
                 await asyncio.sleep(0.2)
                 continue
@@ -265,6 +284,7 @@ async def run(args) -> dict:
         "players_cpu_pct": 100 * sum(r["cpu_s"] for r in results) / wall,
         "cache_misses": cache.get("MISS", 0) + cache.get("EXPIRED", 0),
         "cache_hits": cache.get("HIT", 0),
+        "cache": cache,
         "parts": len(behind),
         "behind_p50_s": percentile(behind, 50),
         "behind_p99_s": percentile(behind, 99),
@@ -274,8 +294,93 @@ async def run(args) -> dict:
     return {"machine": machine(), "args": vars(args), "figures": figures}
 
 
+def packager_cost(args) -> dict:
+    """CPU of :class:`HlsPackager` for ``args.seconds`` of a show: H.264 from libx264 (a
+    moving random texture, a keyframe every 1.5 s as the relay asks) and Opus, encoded
+    first, then fed as fast as the packager takes them; the process CPU while it works."""
+    import fractions
+
+    import av
+    import numpy as np
+
+    from ..media.hls import HlsPackager
+
+    frames = int(args.seconds * args.fps)
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = args.width, args.height, "yuv420p"
+    encoder.time_base = fractions.Fraction(1, 90000)
+    encoder.framerate = args.fps
+    encoder.options = {"tune": "zerolatency", "preset": "ultrafast", "bf": "0",
+                       "g": str(int(args.fps * 1.5)), "b": "1500k"}  # fmt: skip
+    rng = np.random.default_rng(1)
+    texture = rng.integers(0, 255, (args.height, args.width, 3), np.uint8)
+    video = []
+    step = 90000 // args.fps
+    for i in range(frames):
+        frame = av.VideoFrame.from_ndarray(np.roll(texture, 4 * i, axis=1), format="rgb24")
+        frame = frame.reformat(format="yuv420p")
+        frame.pts = i * step
+        video += [(bytes(p), p.pts, p.is_keyframe) for p in encoder.encode(frame)]
+    opus = av.CodecContext.create("libopus", "w")
+    opus.sample_rate, opus.layout, opus.format = 48000, "stereo", "s16"
+    audio = []
+    for i in range(int(args.seconds * 50)):
+        chunk = av.AudioFrame.from_ndarray(
+            np.zeros((1, 1920), np.int16), format="s16", layout="stereo"
+        )
+        chunk.sample_rate, chunk.pts = 48000, i * 960
+        audio += [(bytes(p), p.pts) for p in opus.encode(chunk)]
+    kbps = sum(len(v[0]) for v in video) * 8 / args.seconds / 1000
+    with tempfile.TemporaryDirectory(prefix="livecast-bench-hls-") as tmp:
+        packager = HlsPackager(Path(tmp) / "show", "bench", time.monotonic())
+        packager.start()
+        cpu0, wall0, a = time.process_time(), time.monotonic(), 0
+        for data, pts, keyframe in video:
+            while len(packager._items) > 500:  # the packager's pace, not a dropped frame
+                time.sleep(0.002)
+            packager.write("video", data, pts, keyframe)
+            while a < len(audio) and audio[a][1] * 90000 <= pts * 48000:
+                packager.write("audio", audio[a][0], audio[a][1], True)
+                a += 1
+        packager.stop_blocking(ended=True)
+        cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+    return {
+        "machine": machine(),
+        "args": vars(args),
+        "figures": {
+            "media_s": args.seconds,
+            "video_kbps": kbps,
+            "parts": packager.parts_written,
+            "longest_part_s": packager.longest_part,
+            "longest_segment_s": packager.longest_segment,
+            "dropped": packager.dropped,
+            "cpu_ms": 1000 * cpu,
+            "wall_ms": 1000 * wall,
+            "core_pct_per_show": 100 * cpu / args.seconds,
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv or [])
+    if args.packager:
+        data = packager_cost(args)
+        print_table(
+            f"HLS packaging of {args.seconds:g} s of H.264 {args.width}x{args.height} "
+            f"{args.fps} fps + Opus",
+            [data["figures"]],
+            [
+                ("video_kbps", "video kbit/s"),
+                ("parts", "parts"),
+                ("longest_part_s", "longest part s"),
+                ("longest_segment_s", "longest segment s"),
+                ("dropped", "dropped"),
+                ("cpu_ms", "CPU ms"),
+                ("core_pct_per_show", "% of a core per show"),
+            ],
+        )
+        write_json(args.json, data)
+        return 0
     try:
         import uvloop
 

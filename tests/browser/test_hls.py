@@ -93,7 +93,17 @@ def test_a_viewer_past_whep_capacity_watches_hls_and_is_told(browser, one_slot_s
         assert any("_HLS_msn=" in url for url in hls_requests), hls_requests[:5]
         assert any(".m4s" in url for url in hls_requests)
         screenshot(second, "watch-hls-fallback")
-        assert second.errors == [] and first.errors == []
+
+        # ?hls plays HLS without asking WHEP first
+        third = new_page(browser, phone=True)
+        pages.append(third)
+        whep_posts = []
+        third.on("request", lambda r: "/whep/" in r.url and whep_posts.append(r.url))
+        third.goto(f"{server.base_url}/watch/{show}?hls")
+        expect(third.locator("#playback")).to_have_text("HLS · a few seconds behind")
+        frames_decoded(third)
+        assert whep_posts == []
+        assert second.errors == [] and first.errors == [] and third.errors == []
         metrics = urllib.request.urlopen(f"{server.base_url}/api/shows/{show}", timeout=10)
         assert json.loads(metrics.read())["status"] == "live"
     finally:
