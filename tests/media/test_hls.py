@@ -66,6 +66,10 @@ async def test_h264_show_is_packaged_as_ll_hls_served_by_any_process(
     assert "#EXT-X-PART-INF:PART-TARGET=0.5" in text
     parts = PART_RE.findall(text)
     assert parts and all(float(d) <= 0.5 for d, _, _ in parts)
+    # at least 85 % of PART-TARGET, unless INDEPENDENT or the last part of its segment
+    for segment in text.split("#EXTINF")[:-1]:
+        inner = PART_RE.findall(segment)[:-1]
+        assert all(float(d) >= 0.425 or independent for d, _, independent in inner), text
     durations = [float(d) for d in re.findall(r"#EXTINF:([0-9.]+),", text)]
     assert durations and all(d <= 2.0 for d in durations), text
     # every segment starts with an independent part

@@ -26,14 +26,18 @@ def segment(msn, durations, *, complete=True, init="init0.mp4", at=1.7e9):
 
 
 def test_a_segment_starts_only_at_an_independent_part_once_long_enough():
-    assert starts_segment(None, Part(0.4, False))  # the very first part
-    current = segment(0, [0.4, 0.4], complete=False)
-    assert not starts_segment(current, Part(0.4, True))  # 0.8 s: too short yet
-    current.parts.append(Part(0.4, False))
-    assert starts_segment(current, Part(0.4, True))  # 1.2 s
-    assert not starts_segment(current, Part(0.4, False))  # never inside a GOP
+    assert starts_segment(None, Part(0.44, False))  # the very first part
+    current = segment(0, [0.44, 0.44], complete=False)
+    assert not starts_segment(current, Part(0.44, True))  # 0.88 s: too short yet
+    current.parts.append(Part(0.44, False))
+    assert starts_segment(current, Part(0.44, True))  # 1.32 s
+    assert not starts_segment(current, Part(0.44, False))  # never inside a GOP
     short = segment(0, [0.5, 0.5, 0.5], complete=False)
     assert starts_segment(short, Part(0.6, True))  # would pass 2 s
+    # a keyframe (a viewer's PLI) cut the part before it short: that part ends the segment
+    cut = segment(0, [0.44, 0.1], complete=False)
+    assert starts_segment(cut, Part(0.44, True))
+    assert not starts_segment(segment(0, [0.44, 0.44], complete=False), Part(0.44, True))
 
 
 def test_live_playlist_lists_parts_of_recent_segments_only():

@@ -45,7 +45,9 @@ from .playlist import (
 
 log = logging.getLogger(__name__)
 
-FRAGMENT_SECONDS = 0.4  # a fragment ends before this (+ one frame): parts <= PART_TARGET
+# a fragment ends at the first frame this long after its first: parts last from this to
+# this + one frame interval, within [85 %, 100 %] of PART_TARGET down to 15 fps
+FRAGMENT_SECONDS = 0.43
 MUXER_OPTIONS = {
     "movflags": "frag_keyframe+empty_moov+default_base_moof",
     "frag_duration": str(int(FRAGMENT_SECONDS * 1_000_000)),

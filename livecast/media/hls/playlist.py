@@ -20,6 +20,9 @@ PART_TARGET = 0.5  # seconds: EXT-X-PART-INF PART-TARGET; every part is at most 
 SEGMENT_TARGET = 2  # seconds: EXT-X-TARGETDURATION
 MIN_SEGMENT = 1.0  # a new segment starts at the first keyframe after this long
 PART_HOLD_BACK = 3 * PART_TARGET  # the RFC's recommended 3 part targets from the live edge
+# RFC 8216bis 4.4.4.9: a part lasts at least 85 % of PART-TARGET unless it is INDEPENDENT
+# or the last of its segment
+SHORT_PART = 0.85 * PART_TARGET
 LIVE_SEGMENTS = 6  # segments listed in the live playlist
 PARTS_FOR_SEGMENTS = 3  # the last this many segments (and the open one) list their parts
 ADVANCE_PARTS = 3  # RFC 8216bis 6.2.5.2: a request further ahead than this is refused
@@ -66,13 +69,19 @@ class Segment:
 
 
 def starts_segment(current: Segment | None, part: Part) -> bool:
-    """Does ``part`` open a new segment? Only at a keyframe, once the current segment
-    is at least MIN_SEGMENT long, or would pass the target with this part."""
+    """Does ``part`` open a new segment? Only at a keyframe: once the current segment is
+    at least MIN_SEGMENT long, or would pass the target with this part, or when the
+    keyframe cut the part before it short (a short part may only end a segment)."""
     if current is None or not current.parts:
         return True
     if not part.independent:
         return False
-    return current.duration >= MIN_SEGMENT or current.duration + part.duration > SEGMENT_TARGET
+    last = current.parts[-1]
+    return (
+        current.duration >= MIN_SEGMENT
+        or current.duration + part.duration > SEGMENT_TARGET
+        or (last.duration < SHORT_PART and not last.independent)
+    )
 
 
 def _fmt(seconds: float) -> str:
