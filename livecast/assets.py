@@ -5,7 +5,8 @@
   (and of the socket.io client). Those responses are cached for a year (``immutable``);
   a changed file changes the version, hence every URL, so a browser never runs a stale
   mix. Relative module imports stay inside the versioned folder by themselves; absolute
-  ``/static/`` and ``/vendor/socket.io/`` references in the served files are rewritten to
+  ``/static/``, ``/vendor/socket.io/`` and ``/vendor/hls.js/`` references in the served
+  files are rewritten to
   their versioned form. Pages themselves (and unversioned ``/static/…``) are ``no-cache``
   with an ETag: one small revalidation.
 - **No module waterfall.** Each page gets ``<link rel="modulepreload">`` for the whole
@@ -33,6 +34,7 @@ from pathlib import Path, PurePosixPath
 
 STATIC = "/static/"
 VENDOR = "/vendor/socket.io/"
+VENDOR_HLS = "/vendor/hls.js/"  # hls.js: the watch page's HLS player, loaded when needed
 YEAR = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 COMPRESSIBLE = {".js", ".mjs", ".css", ".html", ".svg", ".json", ".txt", ".map"}
@@ -47,7 +49,9 @@ IMPORT_RE = re.compile(
 )
 MODULE_SCRIPT_RE = re.compile(r"""<script\s+type="module"\s+src="([^"]+)"\s*>""")
 # an absolute reference to a file of ours inside a string or url( ): "/static/…" `/static/…`
-ABSOLUTE_RE = re.compile(r"""(["'`(])(/static/(?!v/)|/vendor/socket\.io/)([^"'`)\s?#]*)""")
+ABSOLUTE_RE = re.compile(
+    r"""(["'`(])(/static/(?!v/)|/vendor/socket\.io/|/vendor/hls\.js/)([^"'`)\s?#]*)"""
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,10 @@ def servable(rel: str) -> bool:
 class Assets:
     """The files of ``web/`` (and the socket.io client's dist) as served."""
 
-    def __init__(self, root: Path, vendor: Path):
+    def __init__(self, root: Path, vendor: Path, hls_vendor: Path | None = None):
         self.root = root.resolve()
         self.vendor = vendor
+        self.hls_vendor = hls_vendor
         self._lock = threading.Lock()
         self._signature: tuple | None = None
         self._version = ""
@@ -102,6 +107,8 @@ class Assets:
         self._checked_at = time.monotonic()
         files = self._walk()
         vendor = sorted(p for p in self.vendor.glob("*.js")) if self.vendor.is_dir() else []
+        if self.hls_vendor is not None and self.hls_vendor.is_dir():
+            vendor += sorted(self.hls_vendor.glob("*.mjs"))
         signature = tuple(
             (rel, st.st_size, st.st_mtime_ns)
             for rel, st in [(r, p.stat()) for r, p in files] + [(p.name, p.stat()) for p in vendor]
@@ -137,8 +144,8 @@ class Assets:
 
         def versioned(m: re.Match) -> str:
             quote, prefix, rest = m.groups()
-            if prefix == VENDOR:
-                return f"{quote}{VENDOR}{rest}?v={version}"
+            if prefix in (VENDOR, VENDOR_HLS):
+                return f"{quote}{prefix}{rest}?v={version}"
             return f"{quote}{STATIC}v/{version}/{rest}"
 
         return ABSOLUTE_RE.sub(versioned, text)

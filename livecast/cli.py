@@ -466,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(fn=cmd_admin_token)
 
     b = sub.add_parser(
-        "bench", help="benchmarks: relay, buy, chat, soak, page, cascade", add_help=False
+        "bench", help="benchmarks: relay, buy, chat, soak, page, hls, cascade", add_help=False
     )
     b.add_argument("bench_args", nargs=argparse.REMAINDER)
     b.set_defaults(fn=cmd_bench)

@@ -13,6 +13,8 @@ from .store import catalog, keys
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 SOCKET_IO_CLIENT = WEB_DIR / "node_modules" / "socket.io-client" / "dist"
+HLS_JS = WEB_DIR / "node_modules" / "hls.js" / "dist"
+HLS_JS_FILE_RE = re.compile(r"^hls(?:\.light)?(?:\.min)?\.mjs$")  # the ES module builds
 PAGES = ("studio", "watch", "moderate", "replay", "orders")
 ORDER_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 NO_STORE = {"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"}
@@ -24,7 +26,7 @@ VENDOR_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.js$")
 
 
 # versioned URLs, long-lived caching, gzip and modulepreload (livecast/assets.py)
-ASSETS = Assets(WEB_DIR, SOCKET_IO_CLIENT)
+ASSETS = Assets(WEB_DIR, SOCKET_IO_CLIENT, HLS_JS)
 FAVICON_CACHE = "public, max-age=86400"
 
 
@@ -140,6 +142,15 @@ async def vendor_socket_io(request: web.Request):
     return AssetResponse(ASSETS.file(path, rewrite=False), cache)
 
 
+async def vendor_hls_js(request: web.Request):
+    name = request.match_info["name"]
+    path = HLS_JS / name
+    if not HLS_JS_FILE_RE.match(name) or not path.is_file():
+        raise web.HTTPNotFound()
+    cache = YEAR if request.query.get("v") == ASSETS.version() else REVALIDATE
+    return AssetResponse(ASSETS.file(path, rewrite=False), cache)
+
+
 async def favicon(request: web.Request):
     return AssetResponse(ASSETS.file(WEB_DIR / "img" / "favicon.ico"), FAVICON_CACHE)
 
@@ -153,4 +164,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/events/{event}", event_page)
     app.router.add_get("/static/{path:.+}", static_file)
     app.router.add_get("/vendor/socket.io/{name}", vendor_socket_io)
+    app.router.add_get("/vendor/hls.js/{name}", vendor_hls_js)
     app.router.add_get("/favicon.ico", favicon)

@@ -1,5 +1,5 @@
-"""Benchmarks behind ``livecast bench relay|buy|chat|soak|page|cascade``: they print figures,
-they are not tests.
+"""Benchmarks behind ``livecast bench relay|buy|chat|soak|page|hls|cascade``: they print
+figures, they are not tests.
 
 Every load loop is bounded in count and time and sends traffic to 127.0.0.1 only.
 """
@@ -16,6 +16,7 @@ BENCHES = {
     "soak": "M minutes of churn: server RSS, fds, asyncio tasks, Redis memory over time",
     "page": "the watch page in Chromium: bytes, module depth, first frame (slow network too)",
     "cascade": "two nodes, one publisher, N viewers on each: the latency the hop adds",
+    "hls": "M LL-HLS players through an nginx cache: req/s, origin CPU, behind live p50/p99",
 }
 
 

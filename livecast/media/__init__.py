@@ -1,4 +1,4 @@
-"""The media plane: WHIP ingest, WHEP playback, forwarding, recording.
+"""The media plane: WHIP ingest, WHEP playback, forwarding, recording, HLS.
 
 Public face: :func:`setup` (routes and resources), ``MEDIA`` (the app's
 :class:`MediaPlane`) and :class:`MediaOptions` (timeouts and queue bounds).
@@ -13,6 +13,7 @@ from aiohttp import web
 from ..appkeys import HUB, PROCESS_CARD, SETTINGS
 from . import aiortc_tap
 from .handlers import add_routes
+from .hls.routes import add_routes as add_hls_routes
 from .plane import MediaOptions, MediaPlane
 from .recorder import finalise_interrupted
 from .state import MEDIA
@@ -44,3 +45,4 @@ def setup(app: web.Application) -> None:
     app[MEDIA] = MediaPlane(app)
     app.cleanup_ctx.append(media_ctx)
     add_routes(app)
+    add_hls_routes(app)

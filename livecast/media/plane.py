@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -15,9 +16,12 @@ from ..appkeys import HUB, METRICS, PROCESS_CARD, PROCESS_ID, REDIS, REDIS_HEALT
 from ..errors import ApiError
 from ..outage import describe, is_redis_error
 from ..store import catalog, host_lease, keys, processes
+from ..store.embedded import private_dir
 from ..store.errors import Conflict, StoreError
+from . import hls
 from .edge import EdgeFeed
 from .feeds import Feeds
+from .hls import HlsPackager, finish_show
 from .hook import SessionHook
 from .recorder import Recorder, recording_url
 from .relay import ShowRelay
@@ -38,6 +42,9 @@ class MediaOptions:
     audio_queue: int = 100
     retry_after: int = 5  # seconds, on 503
     record: bool = True
+    hls: bool = True  # package H.264 shows as low-latency HLS (media/hls/)
+    # while packaging HLS, a keyframe at least this often: segments (<= 2 s) start at one
+    hls_keyframe_every: float = 1.5
     hook: SessionHook | None = None  # benchmarks and tests only (media/hook.py)
 
 
@@ -92,6 +99,7 @@ class MediaPlane:
                 show,
                 pli_interval=self.options.pli_interval,
                 keyframe_every=self.options.keyframe_every,
+                hls_keyframe_every=self.options.hls_keyframe_every,
                 on_forward=self._forwarded,
             )
         return relay
@@ -173,6 +181,7 @@ class MediaPlane:
             await self.feeds.drop(relay)  # the host is here now
             if not rehearsal:
                 self._start_recording(relay, session)
+                self._start_hls(relay, session)
             self._update_gauges()
         if self._renewer is None:
             self._renewer = self._spawn(self._renew_leases())
@@ -246,6 +255,31 @@ class MediaPlane:
             {"file": recorder.file, "url": recording_url(relay.show, recorder.file)},
         )
 
+    def _start_hls(self, relay: ShowRelay, session: WhipSession) -> None:
+        if not self.options.hls or (session.video_codec or "").upper() != "H264":
+            return  # VP8 shows have no HLS: players use WHEP
+        packager = HlsPackager(
+            hls.show_directory(self.settings.data_dir, relay.show),
+            relay.show,
+            relay.timeline.origin,
+        )
+        try:
+            private_dir(self.settings.data_dir / "hls")
+            packager.start()
+        except OSError as exc:
+            log.warning("no HLS for %s: %s", relay.show, exc)
+            return
+        relay.hls = packager
+
+    async def _stop_hls(self, relay: ShowRelay, *, ended: bool) -> None:
+        packager = relay.hls
+        if packager is None:
+            return
+        relay.hls = None
+        await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(packager.stop_blocking, ended=ended)
+        )
+
     async def _stop_recording(self, relay: ShowRelay) -> None:
         recorder = relay.recorder
         if recorder is None:
@@ -278,6 +312,7 @@ class MediaPlane:
                     pass  # the lease lapses by itself
         await session.close()
         if was_host:
+            await self._stop_hls(relay, ended=reason in ("deleted", "show ended"))
             await self._stop_recording(relay)
         self._update_gauges()
         log.info("WHIP session for %s ended (%s)", session.show, reason)
@@ -464,6 +499,18 @@ class MediaPlane:
             and event.show not in self._ending
         ):
             self._spawn(self._show_ended(event.show))
+        if (
+            event.kind == hub.SHOW_STATUS
+            and isinstance(event.data, dict)
+            and event.data.get("status") == "ended"
+            and (relay is None or relay.hls is None)  # a packager here finishes itself
+        ):
+            self._spawn(self._finish_hls(event.show))
+
+    async def _finish_hls(self, show: str) -> None:
+        """The show ended (its host may have gone earlier): ENDLIST and vod.m3u8."""
+        directory = hls.show_directory(self.settings.data_dir, show)
+        await asyncio.get_running_loop().run_in_executor(None, finish_show, directory)
 
     async def close(self) -> None:
         """App cleanup: every peer connection closed, every recording finished.

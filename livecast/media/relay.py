@@ -181,6 +181,7 @@ class ShowRelay:
         *,
         pli_interval: float,
         keyframe_every: float = 0.0,
+        hls_keyframe_every: float = 0.0,
         on_forward=None,
     ) -> None:
         self.show = show
@@ -199,6 +200,9 @@ class ShowRelay:
         self.frames_in = 0
         # while recording, ask for a keyframe if none came for this long (seekable files)
         self.keyframe_every = keyframe_every
+        # while packaging HLS (media/hls/), segments start at keyframes: one this often
+        self.hls = None
+        self.hls_keyframe_every = hls_keyframe_every
         self._last_keyframe = 0.0
         self._on_forward = on_forward
         self._time_bases: dict[int, fractions.Fraction] = {}
@@ -265,17 +269,27 @@ class ShowRelay:
                     link.send_frame(self.show, data, kind, keyframe)
         if keyframe and kind == "video":
             self._last_keyframe = time.monotonic()
-        if self.recorder is not None:
-            if (
-                kind == "video"
-                and self.keyframe_every
-                and time.monotonic() - self._last_keyframe > self.keyframe_every
-            ):
+        recorder, hls = self.recorder, self.hls
+        if recorder is not None or hls is not None:
+            every = self._keyframe_period()
+            if kind == "video" and every and time.monotonic() - self._last_keyframe > every:
                 self._last_keyframe = time.monotonic()  # one request per period
                 self.keyframes.request()
-            self.recorder.write(kind, data, pts - self.recorder.origin_ticks(clock_rate), keyframe)
+            if recorder is not None:
+                recorder.write(kind, data, pts - recorder.origin_ticks(clock_rate), keyframe)
+            if hls is not None:
+                hls.write(kind, data, pts, keyframe)
         if self._on_forward is not None and sent:
             self._on_forward(kind, sent)
+
+    def _keyframe_period(self) -> float:
+        """How long without a keyframe before asking for one (0: never)."""
+        periods = []
+        if self.recorder is not None and self.keyframe_every:
+            periods.append(self.keyframe_every)
+        if self.hls is not None and self.hls_keyframe_every:
+            periods.append(self.hls_keyframe_every)
+        return min(periods, default=0.0)
 
     def on_packed(self, kind: str, codec_name: str, keyframe: bool, packed) -> int:
         """A frame packetized by the process holding the host (media/worker_link.py):

@@ -20,7 +20,7 @@ from .relay import ShowRelay, ViewerTrack
 
 log = logging.getLogger(__name__)
 
-VIDEO_CODECS = ("VP8", "H264")  # what a host may send, in our order of preference
+VIDEO_CODECS = ("VP8", "H264")  # what a host may send; the host's offer orders them
 AUDIO_CODECS = ("opus",)
 
 
@@ -146,7 +146,10 @@ class WhipSession:
         counts = check_offer(offer)
         hook = self.hook
         tap = hook is None or hook.tap_host(self)
-        for kind, codecs in (("video", VIDEO_CODECS), ("audio", AUDIO_CODECS)):
+        # the host's order: a studio that puts H.264 first gets H.264 (HLS packages it)
+        offered = [c for c in offered_video_codecs(offer) if c in VIDEO_CODECS]
+        video_codecs = tuple(dict.fromkeys([*offered, *VIDEO_CODECS]))
+        for kind, codecs in (("video", video_codecs), ("audio", AUDIO_CODECS)):
             if not counts[kind]:
                 continue
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")

@@ -1,4 +1,4 @@
-// Watch: the WHEP player, the featured product with Buy, chat, hearts and "just bought".
+// Watch: the player (WHEP, or HLS when WHEP is full), the featured product with Buy, chat, hearts and "just bought".
 import { getShow } from "./lib/api.js";
 import { Buyer } from "./lib/buy.js";
 import { ChatView, bindChatForm, sendChat } from "./lib/chat.js";
@@ -7,11 +7,11 @@ import { ConfirmSheet } from "./lib/confirm-sheet.js";
 import { errorText, formatDateTime, formatDuration, formatTime, formatWhen, initI18n, t } from "./lib/i18n.js";
 import { formatMoney, formatNumber } from "./lib/money.js";
 import { amountDue, checkoutHref, countdown, statusPill, statusText } from "./lib/orders-view.js";
-import { Player } from "./lib/player.js";
 import { businessLine } from "./lib/business.js";
 import { detailPhotos, gallery } from "./lib/gallery.js";
 import { thumbOf } from "./lib/photos.js";
 import { ProductFigures } from "./lib/product-view.js";
+import { Playback } from "./lib/playback.js";
 import { priceBlock, productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
 import { connectShow, request } from "./lib/socket.js";
@@ -24,7 +24,8 @@ const model = new ShowModel(view);
 // the seller's business details (상호, 사업자등록번호, …), shown with the products
 let business = view.business || null;
 const video = $("#video");
-const player = new Player(showId, video);
+// WHEP; HLS when WHEP answers 503 or the page has ?hls (the #playback pill says which)
+const player = new Playback(showId, video, { hls: new URLSearchParams(location.search).has("hls") });
 
 // nickname and the signed viewer token (so a ban follows the same person)
 const NICK = "livecast.nick";
@@ -122,7 +123,15 @@ function renderConnection() {
     (everConnected && !socket.connected && !ban.on && model.status !== "ended");
   $("#reconnecting").hidden = !reconnecting;
   $("#unmute").hidden = !(video.muted && player.state === "playing");
+  renderPlayback();
   renderAudioOnly();
+}
+
+function renderPlayback() {
+  const pill = $("#playback");
+  pill.dataset.mode = player.mode;
+  setText(pill, t(`watch.playback.${player.mode}`));
+  pill.hidden = model.status !== "live";
 }
 
 function renderViewers() {
@@ -159,6 +168,7 @@ function renderAudioOnly() {
 }
 
 player.addEventListener("state", renderConnection);
+player.addEventListener("mode", renderConnection);
 video.addEventListener("resize", fitVideo);
 video.addEventListener("loadedmetadata", fitVideo);
 video.addEventListener("volumechange", renderConnection);

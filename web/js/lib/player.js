@@ -41,6 +41,8 @@ export class Player extends EventTarget {
       this.watch(session);
     } catch (err) {
       console.warn("WHEP connect failed:", err.message);
+      // the server has as many WHEP viewers as it takes: the page may play HLS instead
+      if (err.status === 503) this.dispatchEvent(new CustomEvent("capacity"));
       this.retry();
     }
   }

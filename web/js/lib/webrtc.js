@@ -112,6 +112,31 @@ class Session {
   }
 }
 
+/** H.264 first when the browser sends it (constrained baseline, packetization-mode 1
+ * first): the server then also packages the show as HLS for mass audiences (it forwards
+ * the host's frames as they are, and HLS players decode H.264 everywhere). */
+export function h264First(codecs) {
+  const rank = (c) => {
+    if (!/^video\/h264$/i.test(c.mimeType)) return 3;
+    const fmtp = c.sdpFmtpLine || "";
+    const mode1 = /packetization-mode=1/.test(fmtp);
+    const baseline = /profile-level-id=42e0/i.test(fmtp);
+    return mode1 && baseline ? 0 : mode1 ? 1 : 2;
+  };
+  return [...codecs].sort((a, b) => rank(a) - rank(b));
+}
+
+function preferH264(transceiver) {
+  if (!transceiver.setCodecPreferences || !RTCRtpSender.getCapabilities) return;
+  const codecs = RTCRtpSender.getCapabilities("video")?.codecs || [];
+  if (!codecs.some((c) => /^video\/h264$/i.test(c.mimeType))) return; // VP8 then
+  try {
+    transceiver.setCodecPreferences(h264First(codecs));
+  } catch (err) {
+    console.warn("keeping the browser's codec order:", err.message);
+  }
+}
+
 /** Publish a MediaStream to /whip/{show} with the host key (`rehearsal`: privately). */
 export async function publish(show, key, stream, { rehearsal = false } = {}) {
   const path = `/whip/${encodeURIComponent(show)}${rehearsal ? "?rehearsal=1" : ""}`;
@@ -120,7 +145,8 @@ export async function publish(show, key, stream, { rehearsal = false } = {}) {
   const pc = new RTCPeerConnection({ iceServers: await iceServersFor(url, headers) });
   try {
     for (const track of stream.getTracks()) {
-      pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      if (track.kind === "video") preferH264(transceiver);
     }
     return new Session(pc, await exchange(url, pc, headers), headers);
   } catch (err) {
