@@ -19,6 +19,7 @@ import secrets
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
 from .appkeys import PROCESS_CARD, PROCESS_ID, REDIS
 from .node import Card
@@ -74,7 +75,12 @@ class Forwarder:
             request.method, url, headers=headers, data=body, allow_redirects=False
         ) as res:
             data = await res.read()
-            out = {k: v for k, v in res.headers.items() if k.lower() not in _SKIP}
+            # several Link headers stay several; CORS is this process's to add
+            out = CIMultiDict(
+                (k, v)
+                for k, v in res.headers.items()
+                if k.lower() not in _SKIP and not k.lower().startswith("access-control-")
+            )
             return web.Response(status=res.status, body=data, headers=out)
 
     async def close(self) -> None:
@@ -89,8 +95,13 @@ FORWARDER = web.AppKey("forwarder", Forwarder)
 async def forward(request: web.Request, session: str | None) -> web.Response | None:
     """Forward ``request`` to the process holding ``session``; None: not another live
     process's (answer it here)."""
+    return await forward_to(request, owner_of(session))
+
+
+async def forward_to(request: web.Request, owner: str | None) -> web.Response | None:
+    """Forward ``request`` to the process ``owner``; None: it is this one, or not alive,
+    or the request came through enough processes already (answer it here)."""
     app = request.app
-    owner = owner_of(session)
     if owner is None or owner == app[PROCESS_ID]:
         return None
     if int(request.headers.get(HOPS, "0") or 0) >= MAX_HOPS:

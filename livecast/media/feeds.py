@@ -105,6 +105,9 @@ class Feeds:
             log.warning("no feed of %s from %s: %r", relay.show, owner, exc)
             await feed.close()
             return
+        if relay.host is not None:  # a host went live here meanwhile: it feeds the show
+            await feed.close()
+            return
         relay.feed = feed
         relay.private = private  # a rehearsal's frames go to the host's players only
         log.info("feeding %s from process %s (%s)", relay.show, owner,

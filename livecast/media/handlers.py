@@ -71,6 +71,14 @@ async def whip_post(request: web.Request) -> web.Response:
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <host key>")
     if await catalog.role_for_key(request.app[REDIS], show, key) != "host":
         raise ApiError(401, "bad_key", "that key is not this show's host key")
+    # a host on air in another process (or node) decides there: 409 while it is live,
+    # a replaced rehearsal, a stale session taken over (one rule, where the session is)
+    plane = request.app[MEDIA]
+    if show not in plane.relays or plane.relays[show].host is None:
+        owner, _ = await plane.feeds.owner(show)
+        forwarded = await routing.forward_to(request, owner)
+        if forwarded is not None:
+            return forwarded
     offer = await read_offer(request)
     rehearsal = request.query.get("rehearsal", "") in ("1", "true")
     session = await request.app[MEDIA].publish(show, offer, rehearsal=rehearsal)

@@ -138,6 +138,12 @@ async def test_a_show_hosted_on_one_node_plays_on_the_other(nodes, show, closing
     assert increasing(seen_b) and increasing(seen_a), (seen_a, seen_b)
     assert len(set(seen_b) & set(seen_a)) >= 0.9 * len(seen_b), (seen_a, seen_b)
     assert on_a.sizes == on_b.sizes == {(320, 240)}
+
+    # a second broadcast through B is decided on A, where the host is live: refused
+    second = Publisher(b.base_url, show_id, show["host_key"])
+    closing(second)
+    answer = await second.start()
+    assert answer.status == 409 and answer.json()["error"] == "already_live", answer.body
     assert seen_a[-1] - seen_b[-1] < 20, (seen_a, seen_b)  # B is live, not replaying old frames
 
     # B's viewer reports picture loss: each PLI reaches the host through B's feed
@@ -218,8 +224,14 @@ async def test_the_host_moving_to_the_other_node_turns_the_feed_around(nodes, sh
     on_b = await watch(closing, b, show_id)
     assert await on_a.wait_frames(10) >= 10 and await on_b.wait_frames(10) >= 10
 
-    # the host's connection to A drops (no DELETE) and it comes back through B
+    # the host's connection to A drops (no DELETE) and, once A has noticed, it comes back
+    # through B (before that, B hands the POST to A, which still holds the show's host)
     await first.close(delete=False)
+
+    async def a_lost_its_host():
+        return await a.metric("livecast_live_shows") == 0
+
+    await until(a_lost_its_host, 15, "A noticed its host left")
     again, _ = await go_live(closing, b, show)
     moved = time.monotonic()
     # B plays the host directly; A now gets the show from B (its own edge feed)

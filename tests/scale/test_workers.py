@@ -81,6 +81,18 @@ async def delete_via(socket_path: str, location: str) -> int:
         return res.status
 
 
+async def http_async(method: str, socket_path: str, path: str, key: str) -> int:
+    """A WHIP-like request (a throwaway offer) through one given process."""
+    offer = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {key}"}
+    connector = aiohttp.UnixConnector(path=socket_path)
+    async with (
+        aiohttp.ClientSession(connector=connector) as s,
+        s.request(method, "http://livecast" + path, data=offer, headers=headers) as res,
+    ):
+        return res.status
+
+
 def new_show(server) -> tuple[str, str]:
     res = http("POST", server.base_url + "/api/shows", {"title": "두 프로세스 라이브"},
                headers=ADMIN)  # fmt: skip
@@ -123,6 +135,9 @@ async def test_a_viewer_on_each_worker_plays_a_host_on_one(node):
         # a keyframe request from B's viewer reached the host through A
         assert on_b.got.video[0][1] is not None
 
+        # a second broadcast reaching the other process is refused where the host is
+        again = await http_async("POST", b["http"], f"/whip/{show}", host_key)
+        assert again == 409, "the host on A is live: B forwards the POST and A refuses it"
         # session requests reaching the other process are forwarded to the holder
         assert await delete_via(a["http"], on_b.location) == 200
         on_b.location = None
