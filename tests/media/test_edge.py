@@ -139,6 +139,22 @@ async def test_a_show_hosted_on_one_node_plays_on_the_other(nodes, show, closing
     assert len(set(seen_b) & set(seen_a)) >= 0.9 * len(seen_b), (seen_a, seen_b)
     assert on_a.sizes == on_b.sizes == {(320, 240)}
 
+    # HLS is packaged on A; B answers it too (from A), byte for byte
+    async with aiohttp.ClientSession() as http:
+
+        async def get(node, name):
+            async with http.get(f"{node.base_url}/hls/{show_id}/{name}") as res:
+                return res.status, await res.read()
+
+        deadline = time.monotonic() + 10
+        while (playlist := await get(b, "index.m3u8"))[0] != 200:
+            assert time.monotonic() < deadline, playlist
+            await asyncio.sleep(0.2)
+        assert playlist[1].startswith(b"#EXTM3U")
+        part = next(line for line in playlist[1].decode().splitlines() if "URI=" in line)
+        name = part.split('URI="', 1)[1].split('"', 1)[0]
+        assert await get(b, name) == await get(a, name)
+
     # a second broadcast through B is decided on A, where the host is live: refused
     second = Publisher(b.base_url, show_id, show["host_key"])
     closing(second)

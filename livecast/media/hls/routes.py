@@ -1,9 +1,11 @@
 """HTTP routes of HLS: playlists (with blocking reload), init segments, parts, segments.
 
 Everything is read from the show's folder under the data dir, so any process of the
-node answers, whichever holds the host. A blocking reload (``_HLS_msn``/``_HLS_part``)
-waits for the packager's next playlist by looking at the file again every ``POLL``
-seconds, at most ``BLOCK_SECONDS`` (three target durations, RFC 8216bis 6.2.5.2).
+node answers, whichever holds the host; a node whose host is elsewhere forwards to the
+host's node (the vod of a show stays on the node that packaged it). A blocking reload
+(``_HLS_msn``/``_HLS_part``) waits for the packager's next playlist by looking at the
+file again every ``POLL`` seconds, at most ``BLOCK_SECONDS`` (three target durations,
+RFC 8216bis 6.2.5.2).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ...appkeys import REDIS, SETTINGS
+from ... import routing
+from ...appkeys import PROCESS_CARD, REDIS, SETTINGS
 from ...errors import ApiError
-from ...store import catalog
+from ...store import catalog, processes
+from ..state import MEDIA
 from . import show_directory
 from .packager import INDEX, VOD
 from .playlist import NAME_RE, SEGMENT_TARGET, BadReload, read_edge, reload_request, reload_state
@@ -36,7 +40,22 @@ def _folder(request: web.Request) -> tuple[str, Path]:
     return show, show_directory(request.app[SETTINGS].data_dir, show)
 
 
+async def _elsewhere(request: web.Request, show: str) -> web.Response | None:
+    """The show's host is on another node: its HLS is packaged there, so the request is
+    answered there (forwarded once; a CDN in front caches it as any other)."""
+    owner, private = await request.app[MEDIA].feeds.owner(show)
+    if owner is None or private:
+        return None
+    card = await processes.card(request.app[REDIS], owner)
+    if card is None or card.get("node") == request.app[PROCESS_CARD].node:
+        return None
+    return await routing.forward_to(request, owner)
+
+
 async def _no_hls(request: web.Request, show: str) -> web.Response:
+    elsewhere = await _elsewhere(request, show)
+    if elsewhere is not None:
+        return elsewhere
     await catalog.get_show_record(request.app[REDIS], show)  # 404 unknown_show
     raise ApiError(
         404,
@@ -120,6 +139,9 @@ async def media_file(request: web.Request) -> web.Response:
     try:
         body = (folder / name).read_bytes()  # small (a part is tens of kB), page-cached
     except FileNotFoundError:
+        elsewhere = await _elsewhere(request, request.match_info["show"])
+        if elsewhere is not None:
+            return elsewhere
         raise ApiError(404, "unknown_part", "no such HLS file (it may have expired)") from None
     return web.Response(body=body, content_type="video/mp4", headers={"Cache-Control": MEDIA_CACHE})
 
