@@ -92,8 +92,10 @@ class EdgeRefused(Exception):
 class EdgeFeed:
     """One WHEP session to the node holding the show's host; frames to ``relay``."""
 
+    edge = True  # the node's other processes may take the frames from this one
+
     def __init__(self, plane, relay, card) -> None:
-        self.owner = card.process
+        self.owner = self.origin = card.process
         self.node = card.node
         self.url = f"{card.url.rstrip('/')}/whep/{relay.show}"
         self.video_codec: str | None = None

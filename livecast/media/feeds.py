@@ -7,7 +7,9 @@ with viewers of a show whose host it does not hold connects ONE feed for the sho
 - from a process of the same node (``serve --workers``): the frames as packetized once
   by the host's process, over unix datagrams (media/worker_link.py);
 - from another node: a WHEP session to that node's URL, whose frames are forwarded here
-  like a host's (media/edge.py), so each node subscribes once per show.
+  like a host's (media/edge.py). One process of the node holds it (a lease in Redis,
+  ``keys.edge``); the node's other processes take the frames from that process like from
+  a host's, so each node subscribes once per show.
 
 :class:`Feeds` keeps them right: before a viewer's answer (the codec must be known), and
 every ``CHECK_EVERY`` seconds (the host moved, went live, or the feed broke). A feed
@@ -26,7 +28,7 @@ from redis.exceptions import RedisError
 from ..appkeys import PROCESS_CARD, REDIS
 from ..node import Card
 from ..outage import describe
-from ..store import host_lease, processes
+from ..store import host_lease, keys, processes
 from .worker_link import Links, WorkerFeed
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,12 @@ IDLE_SECONDS = 5.0
 START_TIMEOUT = 10.0
 
 
+EDGE_LEASE = 6  # seconds; renewed every check while this process holds the edge
+
+
 class Feed(Protocol):
-    owner: str  # the process holding the host
+    owner: str  # the process the frames come from
+    origin: str  # the process holding the host (owner, or behind the node's edge)
     private: bool  # a rehearsal: frames for the host's own players only
     video_codec: str | None  # known once start() returned
     closed: bool
@@ -86,18 +92,24 @@ class Feeds:
             log.warning("cannot find the host of %s: %s", relay.show, describe(exc))
             return
         feed = relay.feed
-        if feed is not None and not feed.closed and (feed.owner, feed.private) == (owner, private):
+        if feed is not None and not feed.closed and (feed.origin, feed.private) == (owner, private):
             return
         await self.drop(relay)
         if owner is None or owner == self.plane.process_id:
             return
-        data = await processes.card(self.plane.app[REDIS], owner)
+        r = self.plane.app[REDIS]
+        data = await processes.card(r, owner)
         if data is None:
             return  # that process is gone: its host comes back somewhere, or the show ends
         card = Card.from_dict(owner, data)
-        if private and card.node != self.card.node:
-            return  # a rehearsal stays on its node (an edge is not the host's own player)
+        if card.node != self.card.node:
+            if private:
+                return  # a rehearsal stays on its node (an edge is not the host's own player)
+            card = await self._edge_source(relay.show, card)
+            if card is None:
+                return
         feed = self._make(relay, card)
+        feed.origin = owner
         feed.private = private
         try:
             await asyncio.wait_for(feed.start(), START_TIMEOUT)
@@ -117,6 +129,25 @@ class Feeds:
         for viewer in list(relay.viewers):  # a new source: resume at its next keyframe
             viewer.host_changed(relay.video_codec)
 
+    async def _edge_source(self, show: str, origin: Card) -> Card | None:
+        """Where this process gets a show hosted on another node: ``origin`` itself if it
+        holds (or takes) the node's edge lease, else the process of this node that holds
+        it (None: that process is gone; its lease lapses, and a later check takes it)."""
+        r, me = self.plane.app[REDIS], self.plane.process_id
+        key = keys.edge(show, self.card.node)
+        holder = await r.set(key, me, ex=EDGE_LEASE, nx=True) and me or await r.get(key)
+        if holder in (None, me):
+            await r.set(key, me, ex=EDGE_LEASE)
+            return origin
+        data = await processes.card(r, holder)
+        return Card.from_dict(holder, data) if data is not None else None
+
+    async def _renew_edges(self) -> None:
+        r, me = self.plane.app[REDIS], self.plane.process_id
+        for relay in list(self.plane.relays.values()):
+            if relay.feed is not None and getattr(relay.feed, "edge", False):
+                await r.set(keys.edge(relay.show, self.card.node), me, ex=EDGE_LEASE)
+
     def _make(self, relay, card: Card) -> Feed:
         if card.node == self.card.node:
             return WorkerFeed(self.plane, relay, card)
@@ -129,7 +160,18 @@ class Feeds:
         if feed is not None:
             if relay.host is None:
                 relay.private = False
+            if getattr(feed, "edge", False):
+                self.links.host_left(relay)  # the node's processes fed from it look again
+                await self._release_edge(relay.show)
             await feed.close()
+
+    async def _release_edge(self, show: str) -> None:
+        r, key = self.plane.app[REDIS], keys.edge(show, self.card.node)
+        try:
+            if await r.get(key) == self.plane.process_id:
+                await r.delete(key)
+        except (RedisError, OSError):
+            pass  # the lease lapses by itself
 
     async def check(self) -> None:
         """One pass over the shows this process has viewers of, or a feed for."""
@@ -139,7 +181,7 @@ class Feeds:
                 self._idle_since.pop(relay.show, None)
                 if relay.host is None:
                     await self.ensure(relay)
-            elif relay.feed is not None:
+            elif relay.feed is not None and not relay.remote:
                 since = self._idle_since.setdefault(relay.show, now)
                 if now - since >= IDLE_SECONDS:
                     self._idle_since.pop(relay.show, None)
@@ -150,6 +192,7 @@ class Feeds:
         while True:
             await asyncio.sleep(CHECK_EVERY)
             try:
+                await self._renew_edges()
                 await self.check()
             except (RedisError, OSError) as exc:
                 log.warning("feed check failed: %s", describe(exc))

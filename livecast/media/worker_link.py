@@ -165,7 +165,7 @@ class WorkerFeed:
     def __init__(self, plane, relay, card) -> None:
         self.links: Links = plane.feeds.links
         self.relay = relay
-        self.owner = card.process
+        self.owner = self.origin = card.process
         self.path = card.media
         self.video_codec: str | None = None
         self.closed = False
@@ -267,7 +267,7 @@ class Links:
             self._unsubscribe(link, show)
         elif kind == PLI:
             relay = self.plane.relays.get(show)
-            if relay is not None and relay.host is not None:
+            if relay is not None and relay.on_air:
                 relay.keyframes.request()
         elif kind in (HELLO, GONE):
             feed = self.feeds.get((link, show))
@@ -286,7 +286,13 @@ class Links:
         for the host's own players there; a public subscriber never gets a rehearsal)."""
         relay = self.plane.relays.get(show)
         host = relay.host if relay is not None else None
-        on_air = host is not None and host.rehearsal == private
+        feed = relay.feed if relay is not None else None
+        on_air = (host is not None and host.rehearsal == private) or (
+            host is None  # this process holds the node's edge feed of the show
+            and not private
+            and getattr(feed, "edge", False)
+            and not feed.closed
+        )
         if on_air:
             link.shows.add(show)
             if private:

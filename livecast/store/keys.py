@@ -247,6 +247,12 @@ def host(show_id: str) -> str:
     return f"livecast:show:{show_id}:host"
 
 
+def edge(show_id: str, node: str) -> str:
+    """string: the process of ``node`` holding the show's edge feed (a lease it renews);
+    the node's other processes take the frames from it (media/feeds.py)"""
+    return f"livecast:show:{show_id}:edge:{node}"
+
+
 def rehearsal(show_id: str) -> str:
     """string: the process holding the show's private rehearsal (a lease it renews)"""
     return f"livecast:show:{show_id}:rehearsal"

@@ -196,3 +196,13 @@ def test_sample_keeps_staff_and_spreads_viewers():
     assert sum(x["user"]["role"] == "viewer" for x in shown) == 3
     assert sorted(shown + left_out, key=lambda x: int(x["id"][2:])) == messages
     assert broadcast.sample(messages[:4], 3) == (messages[:4], [])
+
+
+def test_counters_slow_down_in_a_big_room_but_not_below_a_few_a_second():
+    assert broadcast.counter_period(0) == broadcast.PERIOD
+    assert broadcast.counter_period(300) == broadcast.PERIOD
+    assert broadcast.counter_period(301) == 0.25
+    assert broadcast.counter_period(5000) == 0.5
+    periods = [broadcast.counter_period(n) for n in range(0, 20_000, 50)]
+    assert periods == sorted(periods), "a bigger room never gets counters more often"
+    assert max(periods) <= 0.5

@@ -20,7 +20,7 @@ from livecast.devtools.peers import Publisher, Viewer
 from livecast.routing import owner_of
 from livecast.store import keys
 from tests.faults.conftest import http
-from tests.support import ADMIN
+from tests.support import ADMIN, LiveServer
 
 pytestmark = pytest.mark.media
 
@@ -273,3 +273,42 @@ async def test_metrics_of_the_node_come_from_every_worker(node):
         assert f'livecast_whep_sessions{{process="{card["process"]}"}}' in text
     own = http("GET", server.base_url + "/metrics?process=self").body.decode()
     assert 'process="' not in own
+
+
+async def test_a_node_with_two_workers_takes_a_show_from_another_node_once(
+    tmp_path, external_redis
+):
+    """Node B (2 workers) has viewers on both workers of a show hosted on node A: one
+    WHEP session from B to A, the other worker is fed by the one that holds it."""
+    redis_url = external_redis().url
+    nodes = []
+    for name, workers in (("a", "1"), ("b", "2")):
+        node = LiveServer(
+            tmp_path / name,
+            env={"REDIS_URL": redis_url, "LIVECAST_SECRET": SECRET, "LIVECAST_WORKERS": workers},
+        )
+        node.env["LIVECAST_NODE_URL"] = node.base_url
+        nodes.append(node.start())
+    a, b = nodes
+    peers = []
+    try:
+        on_b = await workers_up(redis_url, 2)  # (a single process has no socket of its own)
+        assert {c["url"] for c in on_b} == {b.base_url}
+        assert len(on_b) == 2
+        show, host_key = new_show(a)
+        host = Publisher(a.base_url, show, host_key)
+        peers.append(host)
+        assert (await host.start()).status == 201
+        viewers = [Viewer(b.base_url, show, unix=c["http"]) for c in on_b]
+        peers.extend(viewers)
+        for viewer in viewers:
+            assert (await viewer.start()).status == 201
+        for viewer in viewers:
+            assert await viewer.wait_frames(20, timeout=20) >= 20
+        sessions = http("GET", a.base_url + "/metrics").body.decode()
+        assert "livecast_whep_sessions 1.0" in sessions, "one edge feed from node B"
+    finally:
+        for peer in peers:
+            await peer.close()
+        for node in nodes:
+            node.stop()
