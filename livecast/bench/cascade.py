@@ -24,9 +24,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from ..devtools.peers import Publisher
 from ..devtools.processes import RedisProcess, ServerProcess
-from .relay import Workers, api, fmt_opt
+from .relay import Workers, fmt_opt, live_publisher
 from .report import machine, percentile, print_table, progress, write_json
 
 MAX_VIEWERS = 200  # per node
@@ -153,20 +152,10 @@ async def run(args) -> dict:
         a, b = nodes
         progress(f"node A {a.base_url} pid {a.pid}, node B {b.base_url} pid {b.pid}, "
                  f"redis {redis.tcp_url}")  # fmt: skip
-        created = api(a.base_url, token, "/api/shows", {"title": "bench cascade"})
-        show, host_key = created["show"]["id"], created["host_key"]
-        publisher = Publisher(a.base_url, show, host_key, fps=args.fps, width=args.width,
-                              height=args.height, bitrate=args.bitrate)  # fmt: skip
-        answer = await publisher.start()
-        if answer.status != 201:
-            raise RuntimeError(f"WHIP POST answered {answer.status}: {answer.body}")
-        await publisher.wait_connected(20)
-        await asyncio.sleep(2)
+        publisher, show, pub_fps, pub_kbps = await live_publisher(
+            a.base_url, token, "bench cascade", args, settle=2.0
+        )
         track = publisher.video
-        b0, c0, t0 = track.bytes, track.count, time.monotonic()
-        await asyncio.sleep(2)
-        pub_fps = (track.count - c0) / (time.monotonic() - t0)
-        pub_kbps = (track.bytes - b0) * 8 / (time.monotonic() - t0) / 1000
         progress(f"publisher on A: VP8 {args.width}x{args.height} {pub_fps:.1f} fps "
                  f"{pub_kbps:.0f} kbit/s + Opus")  # fmt: skip
         joins = {}

@@ -285,6 +285,27 @@ def api(base_url: str, token: str, path: str, body: dict) -> dict:
         return json.loads(res.read())
 
 
+async def live_publisher(base_url: str, token: str, title: str, args, settle: float = 3.0):
+    """A new show with the benchmark's VP8 publisher live on it; returns the publisher,
+    the show and the publisher's frame rate and kbit/s measured over ``settle`` seconds."""
+    created = api(base_url, token, "/api/shows", {"title": title})
+    show, host_key = created["show"]["id"], created["host_key"]
+    publisher = Publisher(base_url, show, host_key, fps=args.fps, width=args.width,
+                          height=args.height, bitrate=args.bitrate)  # fmt: skip
+    answer = await publisher.start()
+    if answer.status != 201:
+        await publisher.close(delete=False)
+        raise RuntimeError(f"WHIP POST answered {answer.status}: {answer.body}")
+    await publisher.wait_connected(20)
+    await asyncio.sleep(2)
+    track = publisher.video
+    b0, c0, t0 = track.bytes, track.count, time.monotonic()
+    await asyncio.sleep(settle)
+    fps = (track.count - c0) / (time.monotonic() - t0)
+    kbps = (track.bytes - b0) * 8 / (time.monotonic() - t0) / 1000
+    return publisher, show, fps, kbps
+
+
 def ingest_counters(base_url: str) -> dict[str, float]:
     """livecast_ingest_* counters summed over kinds, from the server's /metrics."""
     with urllib.request.urlopen(base_url + "/metrics", timeout=10) as res:
@@ -376,20 +397,10 @@ async def ramp(args, mode: str) -> dict:
             base_url = server.base_url
             progress(f"[{mode}] server {base_url} pid {server.pid}"
                      + (" pinned to core 0" if args.pin else ""))  # fmt: skip
-        created = api(base_url, token, "/api/shows", {"title": f"bench relay {mode}"})
-        show, host_key = created["show"]["id"], created["host_key"]
-        publisher = Publisher(base_url, show, host_key, fps=args.fps, width=args.width,
-                              height=args.height, bitrate=args.bitrate)  # fmt: skip
-        answer = await publisher.start()
-        if answer.status != 201:
-            raise RuntimeError(f"WHIP POST answered {answer.status}: {answer.body}")
-        await publisher.wait_connected(20)
-        await asyncio.sleep(2)
+        publisher, show, pub_fps, pub_kbps = await live_publisher(
+            base_url, token, f"bench relay {mode}", args
+        )
         track = publisher.video
-        b0, c0, t0 = track.bytes, track.count, time.monotonic()
-        await asyncio.sleep(3)
-        pub_fps = (track.count - c0) / (time.monotonic() - t0)
-        pub_kbps = (track.bytes - b0) * 8 / (time.monotonic() - t0) / 1000
         progress(f"[{mode}] publisher: VP8 {args.width}x{args.height} {pub_fps:.1f} fps "
                  f"{pub_kbps:.0f} kbit/s + Opus")  # fmt: skip
         workers = Workers(args.load_procs, base_url, show, args.decoding, args.pin)
