@@ -280,6 +280,43 @@ def test_the_replay_still_plays_a_file_the_browser_can_play(h264_show, browser):
         page.context.close()
 
 
+def test_a_recording_file_that_fails_to_load_falls_back_to_the_vod(h264_show, browser):
+    """The file's request fails (the network cut it: Playwright aborts that one request,
+    the server and the vod are real): the video's error event brings the vod in."""
+    show = h264_show
+    page = new_page(browser)
+    try:
+        aborted = []
+
+        def cut(route):
+            aborted.append(route.request.url)
+            route.abort()
+
+        page.route(re.compile(r"/recordings/.*\.mkv$"), cut)
+        page.goto(f"{show.server.base_url}/replay/{show.id}")
+        label = page.locator("#playback")
+        expect(label).to_have_attribute("data-mode", "hls", timeout=SLOW)
+        expect(label).to_have_text("HLS · whole show")
+        assert aborted, "the recording file was never asked for"
+        page.wait_for_function(
+            "() => window.livecast.hls()?.engine === 'hls.js'"
+            " && document.querySelector('#video').duration > 0",
+            timeout=SLOW,
+        )
+        page.locator("#video").evaluate("v => { v.muted = true; return v.play(); }")
+        page.wait_for_function(
+            "() => document.querySelector('#video').currentTime > 0.5", timeout=SLOW
+        )
+        # the whole show's chat, both sessions, on the vod's timeline
+        recs = page.evaluate(
+            "window.livecast.events().filter((e) => e.kind === 'chat').map((e) => e.rec)"
+        )
+        assert recs == [0, 1]
+        assert page.errors == []
+    finally:
+        page.context.close()
+
+
 def test_a_vp8_recording_plays_as_a_file_and_has_no_vod(server, browser):
     """A show the browser hosted in VP8 has no HLS: the .webm plays, even with ?hls."""
     api = Api(server.base_url)

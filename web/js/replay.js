@@ -80,7 +80,9 @@ async function choose(index) {
   }
   video.src = recording.url;
   renderPlayback();
-  events = await getSidecar(recording);
+  const sidecar = await getSidecar(recording);
+  if (mode !== "file" || recording !== recordings[index]) return; // the vod took over meanwhile
+  events = sidecar;
   resetChat(0);
   renderMoments();
 }

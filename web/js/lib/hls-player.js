@@ -76,22 +76,27 @@ export class HlsPlayer extends EventTarget {
     const video = this.video;
     video.srcObject = null;
     video.addEventListener("playing", this.onPlaying);
-    if (nativeHls(video)) {
+    let native = nativeHls(video);
+    let Hls = null;
+    if (!native) {
+      try {
+        ({ default: Hls } = await import(HLS_JS));
+      } catch (err) {
+        console.warn("hls.js did not load:", err.message);
+        this.retry();
+        return;
+      }
+      if (!this.wanted) return;
+      // no MSE (Chrome or Firefox on an older iPhone): WebKit plays HLS by itself
+      native = !Hls.isSupported() && video.canPlayType("application/vnd.apple.mpegurl") !== "";
+    }
+    if (native) {
       this.engine = "native";
       video.addEventListener("error", this.onError);
       video.src = this.url;
       if (!this.vod) video.play().catch(() => {});
       return;
     }
-    let Hls;
-    try {
-      ({ default: Hls } = await import(HLS_JS));
-    } catch (err) {
-      console.warn("hls.js did not load:", err.message);
-      this.retry();
-      return;
-    }
-    if (!this.wanted) return;
     if (!Hls.isSupported()) {
       console.warn("this browser has neither MSE nor native HLS");
       this.retry();
