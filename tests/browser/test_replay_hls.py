@@ -380,7 +380,7 @@ def test_the_vod_time_mapping_rule(server, browser):
               const segments = m.parseVod(vod);
               const recs = [
                 { file: 'a.mkv', started_at: '2026-11-30T08:00:00.000Z' },
-                { file: 'b.mkv', started_at: '2026-11-30T08:00:13.800Z' },
+                { file: 'b.mkv', started_at: '2026-11-30T08:00:13.800250Z' },
               ];
               const map = m.vodMapper(segments, recs);
               const plain = m.parseVod(vod.replace(/#EXT-X-PROGRAM-DATE-TIME:.*\\n/g, ''));
@@ -392,6 +392,8 @@ def test_the_vod_time_mapping_rule(server, browser):
                 a0: map(0, 0), a1: map(0, 1), a3: map(0, 3), a9: map(0, 9),
                 b0: map(1, 0), b1: map(1, 1), b5: map(1, 5),
                 o_b1: byOrder(1, 1), o_a1: byOrder(0, 1), s_a2: byStart(0, 2),
+                micro: m.isoMs('2026-11-30T08:00:13.800250Z'),
+                milli: Date.parse('2026-11-30T08:00:13.800Z'),
               };
             }"""
         )
@@ -413,5 +415,7 @@ def test_the_vod_time_mapping_rule(server, browser):
         assert result["o_a1"] == pytest.approx(1)
         # counts disagree: the show-level rule t + (started_at - first started_at)
         assert result["s_a2"] == pytest.approx(2)
+        # the API's microseconds are cut to what every engine's Date.parse reads
+        assert result["micro"] == result["milli"]
     finally:
         page.context.close()

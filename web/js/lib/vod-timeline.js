@@ -7,6 +7,12 @@
 // vod time. The gap between two host sessions is not in the vod: an event in it lands
 // at the start of the next session.
 
+// an ISO time in ms; the API's started_at has microseconds, which the ISO format that
+// every engine must read (ECMA-262 Date Time String Format) does not: cut to ms
+export function isoMs(text) {
+  return Date.parse(String(text).replace(/(\.\d{3})\d+/, "$1"));
+}
+
 /** Segments of a VOD playlist: [{start, duration, at (ms or null), session}]. */
 export function parseVod(text) {
   const segments = [];
@@ -18,7 +24,7 @@ export function parseVod(text) {
   for (const raw of String(text).split("\n")) {
     const line = raw.trim();
     if (line.startsWith("#EXT-X-PROGRAM-DATE-TIME:")) {
-      const ms = Date.parse(line.slice(25));
+      const ms = isoMs(line.slice(25));
       at = Number.isFinite(ms) ? ms : null;
     } else if (line === "#EXT-X-DISCONTINUITY") {
       if (seen) session += 1;
@@ -58,7 +64,7 @@ export function vodTimeOfWall(segments, ms) {
  * the counts agree, else the show-level rule t + (started_at - first started_at).
  */
 export function vodMapper(segments, recordings) {
-  const started = recordings.map((rec) => Date.parse(rec.started_at));
+  const started = recordings.map((rec) => isoMs(rec.started_at));
   if (segments.length && segments.every((s) => s.at !== null)) {
     return (index, t) => vodTimeOfWall(segments, started[index] + t * 1000);
   }
