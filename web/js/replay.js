@@ -2,12 +2,19 @@
 // (featured, deal, soldout) as a timeline whose entries seek the video, and the show's
 // products with Buy while they have stock (unless the seller switched replay sales off),
 // through the same confirm sheet, reservation and checkout as the watch page.
+//
+// What plays: the recording file, or the whole show's HLS VOD (vod.m3u8; Safari natively,
+// others through hls.js) when the browser cannot play the file's container (Safari and
+// .mkv), when the file fails to load, or when the page has ?hls. On the vod every
+// recording's sidecar is placed on the show's timeline (lib/vod-timeline.js) and the
+// recording selector seeks to where that host session starts. #playback says which.
 import { getRecordings, getShow, getSidecar } from "./lib/api.js";
 import { sellersFooter } from "./lib/business.js";
 import { Buyer } from "./lib/buy.js";
 import { ChatView } from "./lib/chat.js";
 import { ConfirmSheet } from "./lib/confirm-sheet.js";
 import { $, fill, h, setText, showIdFromPath, throttle } from "./lib/dom.js";
+import { HlsPlayer, canPlayRecording } from "./lib/hls-player.js";
 import { formatWhen, initI18n, t } from "./lib/i18n.js";
 import { formatClock, formatMoney } from "./lib/money.js";
 import { ProductFigures } from "./lib/product-view.js";
@@ -15,6 +22,7 @@ import { productImage } from "./lib/products.js";
 import { ShowModel } from "./lib/show-model.js";
 import { connectShow } from "./lib/socket.js";
 import "./lib/strings-events.js";
+import { parseVod, vodDuration, vodMapper } from "./lib/vod-timeline.js";
 
 initI18n();
 const showId = showIdFromPath();
@@ -27,6 +35,10 @@ let recording = null;
 let events = [];
 let applied = -1; // index of the last sidecar event applied to the chat
 let lastTime = 0;
+let mode = "file"; // "file" | "hls"
+let vod = null; // {segments, starts: vod time each recording starts at} once probed
+let hlsPlayer = null;
+const forceHls = new URLSearchParams(location.search).has("hls");
 
 const kindOf = (event) => event.kind.replace(":", ".");
 const MOMENTS = ["featured", "deal", "soldout"];
@@ -53,20 +65,74 @@ async function load() {
     return;
   }
   select.value = String(recordings.length - 1);
+  const last = recordings[recordings.length - 1];
+  if (forceHls || !canPlayRecording(video, last.url)) {
+    if (await playVod()) return;
+  }
   await choose(recordings.length - 1);
 }
 
 async function choose(index) {
   recording = recordings[index];
+  if (mode === "hls") {
+    seek(vod.starts[index] ?? 0);
+    return;
+  }
   video.src = recording.url;
-  events = await getSidecar(recording);
+  renderPlayback();
+  const sidecar = await getSidecar(recording);
+  if (mode !== "file" || recording !== recordings[index]) return; // the vod took over meanwhile
+  events = sidecar;
   resetChat(0);
   renderMoments();
 }
 $("#recording").addEventListener("change", () => choose(Number($("#recording").value)));
 
+// the whole show as HLS: probe vod.m3u8 (404: the show was not H.264, or has not ended)
+async function probeVod() {
+  const res = await fetch(`/hls/${encodeURIComponent(showId)}/vod.m3u8`, { cache: "no-store" }).catch(() => null);
+  if (!res || res.status !== 200) return null;
+  const segments = parseVod(await res.text());
+  return segments.length ? segments : null;
+}
+
+async function playVod() {
+  if (mode === "hls") return true;
+  const segments = await probeVod();
+  if (!segments) return false;
+  mode = "hls";
+  const toVod = vodMapper(segments, recordings);
+  vod = { segments, starts: recordings.map((_, i) => toVod(i, 0)), duration: vodDuration(segments) };
+  video.removeAttribute("src");
+  hlsPlayer = new HlsPlayer(showId, video, { vod: true });
+  hlsPlayer.want(true);
+  renderPlayback();
+  // every recording's sidecar, on the vod's timeline (the original t kept as `rt`)
+  const sidecars = await Promise.all(recordings.map((rec) => getSidecar(rec).catch(() => [])));
+  events = sidecars
+    .flatMap((list, i) => list.map((event) => ({ ...event, rt: event.t, rec: i, t: toVod(i, event.t) })))
+    .sort((a, b) => a.t - b.t);
+  recording = recordings[recordings.length - 1] || null;
+  resetChat(video.currentTime || 0);
+  renderMoments();
+  return true;
+}
+
+// a file that does not load (a container or codec this browser lacks): the vod instead
+video.addEventListener("error", () => {
+  if (mode === "file" && video.getAttribute("src")) playVod();
+});
+
+function renderPlayback() {
+  const pill = $("#playback");
+  pill.dataset.mode = mode;
+  setText(pill, t(`replay.playback.${mode}`));
+  pill.hidden = !recordings.length && mode === "file";
+}
+
 function duration() {
   if (Number.isFinite(video.duration) && video.duration > 0) return video.duration;
+  if (mode === "hls") return vod.duration || 1;
   return Number(recording?.duration) || Math.max(1, ...events.map((e) => e.t));
 }
 
@@ -151,7 +217,18 @@ function renderMoments() {
   renderPosition(video.currentTime || 0);
 }
 
+// on the vod, the selector follows the host session on air
+function renderSession(time) {
+  if (mode !== "hls" || recordings.length < 2) return;
+  let index = 0;
+  vod.starts.forEach((start, i) => {
+    if (start <= time + 0.01) index = i;
+  });
+  if ($("#recording").value !== String(index)) $("#recording").value = String(index);
+}
+
 function renderPosition(time) {
+  renderSession(time);
   $("#bar-pos").style.left = `${Math.min(100, (time / duration()) * 100)}%`;
   // the moment in effect and the product on air at this time
   let featured = null;
@@ -306,6 +383,7 @@ model.addEventListener("change", ({ detail }) => {
 
 window.addEventListener("langchange", () => {
   renderHeader();
+  renderPlayback();
   renderSellers();
   renderMoments();
   renderShop();
@@ -316,4 +394,13 @@ renderSellers();
 renderShop();
 startSelling();
 await load();
-window.livecast = { model, video, events: () => events, socket: () => socket, buyer: () => buyer };
+window.livecast = {
+  model,
+  video,
+  events: () => events,
+  socket: () => socket,
+  buyer: () => buyer,
+  mode: () => mode,
+  hls: () => hlsPlayer,
+  vod: () => vod,
+};

@@ -128,7 +128,7 @@ def media_playlist(segments: list[Segment], *, ended: bool = False) -> str:
 
 
 def vod_playlist(segments: list[Segment]) -> str:
-    """Every complete segment of the show, as a VOD playlist."""
+    """Every complete segment of the show, as a VOD playlist, each with its date-time."""
     complete = [s for s in segments if s.complete and s.parts]
     target = max([SEGMENT_TARGET, *(math.ceil(s.duration) for s in complete)])
     lines = [
@@ -140,6 +140,9 @@ def vod_playlist(segments: list[Segment]) -> str:
     ]
     init = None
     for segment in complete:
+        # every segment's wall clock: the replay places a recording's chat and moments on
+        # the vod by it (sessions play end to end, the gaps between them are not in it)
+        lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_date(segment.started_at)}")
         if segment.init != init:
             if init is not None:
                 lines.append("#EXT-X-DISCONTINUITY")
