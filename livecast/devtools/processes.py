@@ -116,7 +116,8 @@ class ServerProcess:
             "LIVECAST_ICE_ADDRESSES": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
             # one process unless a test or benchmark asks for `serve --workers`
-            "LIVECAST_WORKERS": "1",
+            # (LIVECAST_TEST_WORKERS=2: the whole suite against two-process servers)
+            "LIVECAST_WORKERS": os.environ.get("LIVECAST_TEST_WORKERS", "1"),
             **(env or {}),
         }
         self.args = args
