@@ -57,7 +57,8 @@ async def test_keys_are_random_hashed_and_checked(r, show):
     assert not any(show["host_key"] in text or show["moderator_key"] in text for text in everything)
     assert await catalog.role_for_key(r, show_id, show["host_key"]) == "host"
     assert await catalog.role_for_key(r, show_id, show["moderator_key"]) == "moderator"
-    assert await catalog.role_for_key(r, show_id, show["host_key"][:-1] + "x") is None
+    other = "y" if show["host_key"].endswith("x") else "x"  # one character off, always
+    assert await catalog.role_for_key(r, show_id, show["host_key"][:-1] + other) is None
     assert await catalog.role_for_key(r, show_id, None) is None
 
 
